@@ -1,0 +1,39 @@
+# The two commands of the README: `make book` and `make test`. Both create
+# .venv and install the pinned environment (constraints.txt) on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BOOK_HTML := _build/html/index.html
+
+.PHONY: book test unit notebooks book-strict verify bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test,bench]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --all
+	@echo "The book is at $(CURDIR)/$(BOOK_HTML)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg book
+	$(MAKE) book-strict
+
+book-strict: $(STAMP)
+	rm -rf _build
+	$(BIN)/jupyter-book build . -W -n --keep-going --all
+	@echo "Strict book build passed; HTML at $(CURDIR)/$(BOOK_HTML)"
+
+verify: $(STAMP)
+	$(BIN)/python -m gmmderive verify
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_em.py
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,43 @@
+"""gmmderive: EM for the univariate Gaussian mixture, derived and checked.
+
+The numeric part follows the lecture's E-step and M-step one function per
+quantity; :mod:`gmmderive.symbolic` proves every step of the derivation with
+SymPy.
+"""
+
+from .core import (
+    DegenerateComponentWarning,
+    class_responsibilities,
+    e_step,
+    log_density,
+    log_joint,
+    log_likelihood,
+    m_step,
+    q_function,
+    responsibilities,
+    unnormalized_responsibilities,
+)
+from .estimator import GaussianMixture1D
+from .fit import ConvergenceWarning, FitResult, fit, initial_params
+from .params import GMMParams
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceWarning",
+    "DegenerateComponentWarning",
+    "FitResult",
+    "GMMParams",
+    "GaussianMixture1D",
+    "class_responsibilities",
+    "e_step",
+    "fit",
+    "initial_params",
+    "log_density",
+    "log_joint",
+    "log_likelihood",
+    "m_step",
+    "q_function",
+    "responsibilities",
+    "unnormalized_responsibilities",
+]

@@ -1,0 +1,84 @@
+"""Input checks shared by the numeric functions.
+
+Every public entry point validates its input here, so that bad input fails
+early with a ``ValueError`` that names the problem, instead of a NaN or a
+traceback from deep inside NumPy.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_data(x, *, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a new 1-D float64 array of shape (N,), or raise.
+
+    Accepts a 1-D sequence or an (N, 1) column. The input is never modified:
+    the result is always a fresh copy.
+    """
+    if isinstance(x, (str, bytes)):
+        raise ValueError(f"{name} must be numeric, got a string")
+    try:
+        arr = np.array(x, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must contain only numbers: {exc}") from None
+    if arr.ndim == 2:
+        if arr.shape[1] != 1:
+            raise ValueError(
+                f"{name} must be 1-D or a single column of shape (N, 1), got shape {arr.shape}"
+            )
+        arr = arr[:, 0].copy()
+    elif arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D or a single column of shape (N, 1), got {arr.ndim}-D")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: at least one sample is needed")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name} contains {int(bad.sum())} non-finite value(s) (NaN or ±inf); "
+            f"the first is {arr[i]!r} at index {i}"
+        )
+    return arr
+
+
+def check_responsibilities(resp, n_samples: int) -> np.ndarray:
+    """Return ``resp`` as a float64 array of shape (N, D), or raise."""
+    try:
+        r = np.asarray(resp, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"responsibilities must be numeric: {exc}") from None
+    if r.ndim != 2:
+        raise ValueError(f"responsibilities must have shape (N, D), got {r.ndim}-D")
+    if r.shape[0] != n_samples:
+        raise ValueError(
+            f"responsibilities have {r.shape[0]} rows but x has {n_samples} samples"
+        )
+    if r.shape[1] < 1:
+        raise ValueError("responsibilities need at least one column (class)")
+    if not np.isfinite(r).all():
+        raise ValueError("responsibilities contain NaN or ±inf")
+    if (r < 0).any():
+        raise ValueError("responsibilities must be non-negative")
+    return r
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int >= ``minimum``, or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_nonnegative_float(value, name: str) -> float:
+    """Return ``value`` as a finite float >= 0, or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    return value

@@ -1,0 +1,339 @@
+"""The E-step and the M-step of EM for the univariate Gaussian mixture.
+
+One function per quantity of the lecture, with its names:
+
+=================================  ==========================================
+lecture                            function
+=================================  ==========================================
+``log p(Z=c, X=x^{[i]}; θ)``       :func:`log_joint`
+``ρ̃_c^{[i]}`` (S6)                 :func:`unnormalized_responsibilities`
+``ρ_c^{[i]}`` (S7)                 :func:`responsibilities` (= :func:`e_step`)
+``γ_c = Σ_i ρ_c^{[i]}``            :func:`class_responsibilities`
+``π_e, μ_e, σ_e`` (S20, S24, S29)  :func:`m_step`
+``Q(𝒟; θ^{[k]}, θ)`` (S8-S10)      :func:`q_function`
+``log p(𝒟; θ)``                    :func:`log_likelihood`
+=================================  ==========================================
+
+Arrays follow the lecture: ``x`` has shape (N,), responsibilities (N, D).
+Internally the work is done on (D, N) arrays (a row per class), because
+reductions over the short class axis of an (N, D) array are several times
+slower; the public functions return (N, D) views of them.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._validation import check_data, check_responsibilities
+from .params import GMMParams
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+# exp(t) is exactly 0.0 in float64 for t < -745.2; clipping there changes no
+# result but keeps np.exp off its slow path for arguments far below it.
+_EXP_CLIP = -746.0
+
+#: A class whose responsibility mass γ_c is below this is "empty": its mean
+#: (a ratio of two vanishing sums) is undefined and the previous one is kept.
+EMPTY_CLASS_MASS = 1e-10
+
+#: Tolerance on the row sums of responsibilities given to :func:`m_step`.
+ROW_SUM_TOL = 1e-6
+
+
+class DegenerateComponentWarning(UserWarning):
+    """A mixture component degenerated during EM.
+
+    Raised (as a warning) when a component collapsed onto a point, so that its
+    standard deviation was held at the floor, or when a class lost all its
+    responsibility mass (γ_c = 0), so that its mean and standard deviation
+    were kept from the previous iteration. The message names the component.
+    """
+
+
+# --------------------------------------------------------------------------
+# E-step
+# --------------------------------------------------------------------------
+
+
+def _log_joint_dn(x: np.ndarray, params: GMMParams) -> np.ndarray:
+    """log π_c + log N(x^{[i]}; μ_c, σ_c) as a new C-contiguous (D, N) array."""
+    # (x - μ)² / (2σ²) = ((x - μ) · 1/(√2 σ))²: one scaling instead of two.
+    scale = 1.0 / (np.sqrt(2.0) * params.stds)
+    with np.errstate(divide="ignore"):  # log 0 = -inf for an empty class is correct
+        const = np.log(params.weights) - np.log(params.stds) - 0.5 * LOG_2PI
+    a = np.subtract(x[np.newaxis, :], params.means[:, np.newaxis])
+    a *= scale[:, np.newaxis]
+    np.square(a, out=a)
+    np.subtract(const[:, np.newaxis], a, out=a)
+    return a
+
+
+def _normalize_log_dn(a: np.ndarray):
+    """Turn log ρ̃ (D, N) into ρ in place; return ρ and log Σ_d ρ̃_d per sample.
+
+    Log-sum-exp: shifting every column by its maximum keeps the largest term
+    at exp(0) = 1, so a point far from every component neither underflows to
+    0/0 nor overflows.
+    """
+    shift = a.max(axis=0)
+    a -= shift
+    np.maximum(a, _EXP_CLIP, out=a)
+    np.exp(a, out=a)
+    total = a.sum(axis=0)  # in [1, D]: never 0, never inf
+    a /= total
+    np.log(total, out=total)
+    total += shift
+    return a, total
+
+
+def _e_step_dn(x: np.ndarray, params: GMMParams):
+    """Responsibilities (D, N) and the log-likelihood, from one pass."""
+    resp, log_dens = _normalize_log_dn(_log_joint_dn(x, params))
+    return resp, float(log_dens.sum())
+
+
+def _check_params(params) -> GMMParams:
+    if not isinstance(params, GMMParams):
+        raise ValueError(f"params must be a GMMParams, got {type(params).__name__}")
+    return params
+
+
+def log_joint(x, params: GMMParams) -> np.ndarray:
+    """Log of the joint ``p(Z=c, X=x^{[i]}; θ) = π_c N(x^{[i]}; μ_c, σ_c)``.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+        The observations x^{[i]}.
+    params : GMMParams
+        The parameters θ with D components.
+
+    Returns
+    -------
+    ndarray, shape (N, D)
+        ``log π_c - log σ_c - ½ log 2π - (x^{[i]} - μ_c)² / (2σ_c²)``; ``-inf``
+        in the column of a class with π_c = 0.
+    """
+    return _log_joint_dn(check_data(x), _check_params(params)).T
+
+
+def unnormalized_responsibilities(x, params: GMMParams) -> np.ndarray:
+    """The un-normalized responsibilities ρ̃_c^{[i]} = π_c N(x^{[i]}; μ_c, σ_c) (S6).
+
+    These are the joint densities themselves; far from every component they
+    underflow to 0. Use :func:`responsibilities` for the normalized values,
+    which are computed in log space and never do.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+    params : GMMParams
+
+    Returns
+    -------
+    ndarray, shape (N, D)
+    """
+    return np.exp(log_joint(x, params))
+
+
+def responsibilities(x, params: GMMParams) -> np.ndarray:
+    """The responsibilities ρ_c^{[i]} = ρ̃_c^{[i]} / Σ_d ρ̃_d^{[i]} (S7).
+
+    Equal to the posterior ``p(Z=c | X=x^{[i]}; θ)`` (S4). Computed in log
+    space (log-sum-exp), so every row sums to 1 even for points so far from
+    every component that all their ρ̃ underflow to 0.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+    params : GMMParams
+
+    Returns
+    -------
+    ndarray, shape (N, D)
+        Non-negative, each row summing to 1.
+    """
+    resp, _ = _normalize_log_dn(_log_joint_dn(check_data(x), _check_params(params)))
+    return resp.T
+
+
+def e_step(x, params: GMMParams) -> np.ndarray:
+    """The E-step: the responsibilities of ``params`` for ``x``, shape (N, D).
+
+    Same as :func:`responsibilities`; named for the algorithm.
+    """
+    return responsibilities(x, params)
+
+
+def class_responsibilities(resp) -> np.ndarray:
+    """The class responsibilities γ_c = Σ_i ρ_c^{[i]}, shape (D,).
+
+    Parameters
+    ----------
+    resp : array_like, shape (N, D)
+
+    Returns
+    -------
+    ndarray, shape (D,)
+        Summing to N when every row of ``resp`` sums to 1.
+    """
+    r = np.asarray(resp, dtype=np.float64)
+    if r.ndim != 2:
+        raise ValueError(f"responsibilities must have shape (N, D), got {r.ndim}-D")
+    return check_responsibilities(r, r.shape[0]).sum(axis=0)
+
+
+def log_density(x, params: GMMParams) -> np.ndarray:
+    """Log of the mixture density ``log Σ_d π_d N(x^{[i]}; μ_d, σ_d)``, shape (N,)."""
+    _, log_dens = _normalize_log_dn(_log_joint_dn(check_data(x), _check_params(params)))
+    return log_dens
+
+
+def log_likelihood(x, params: GMMParams) -> float:
+    """The log-likelihood ``log p(𝒟; θ) = Σ_i log Σ_d π_d N(x^{[i]}; μ_d, σ_d)``."""
+    return float(log_density(x, params).sum())
+
+
+def q_function(x, resp, params: GMMParams, *, include_constant: bool = True) -> float:
+    """The lecture's Q-function (S8-S10).
+
+    ``Q(𝒟; θ^{[k]}, θ) = Σ_i Σ_c ρ_c^{[i]} log p(Z=c, X=x^{[i]}; θ)``, where the
+    responsibilities ``resp`` come from the old parameters θ^{[k]} and
+    ``params`` is the θ being optimized.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+    resp : array_like, shape (N, D)
+        Responsibilities ρ_c^{[i]} of θ^{[k]}.
+    params : GMMParams
+        The parameters θ at which Q is evaluated.
+    include_constant : bool, default True
+        With False, the term ``-½ log(2π) Σ_i Σ_c ρ_c^{[i]}`` is dropped, as the
+        lecture does at S10 (it does not move the argmax).
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    A term with ρ_c^{[i]} = 0 counts 0 even where π_c = 0 (0 · log 0 = 0).
+    """
+    xs = check_data(x)
+    params = _check_params(params)
+    r = check_responsibilities(resp, xs.size)
+    if r.shape[1] != params.n_components:
+        raise ValueError(
+            f"responsibilities have {r.shape[1]} columns but params have "
+            f"{params.n_components} components"
+        )
+    lj = _log_joint_dn(xs, params).T
+    terms = r * np.where(r > 0, lj, 0.0)
+    q = float(terms.sum())
+    if not include_constant:
+        q += 0.5 * LOG_2PI * float(r.sum())
+    return q
+
+
+# --------------------------------------------------------------------------
+# M-step
+# --------------------------------------------------------------------------
+
+
+def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0):
+    """M-step on (D, N) responsibilities; returns (params, collapsed, empty).
+
+    ``collapsed[c]`` says σ_c was raised to ``std_floor``; ``empty[c]`` says
+    γ_c was below :data:`EMPTY_CLASS_MASS` and μ_c, σ_c were kept from
+    ``previous``.
+    """
+    n = x.size
+    gamma = resp_dn.sum(axis=1)
+    empty = gamma < EMPTY_CLASS_MASS
+    if empty.any() and previous is None:
+        c = int(np.flatnonzero(empty)[0])
+        raise ValueError(
+            f"class {c} has no responsibility mass (γ_{c} = {gamma[c]:.3g}): "
+            "its mean is undefined; pass previous=... to keep its old parameters"
+        )
+    safe_gamma = np.where(empty, 1.0, gamma)
+    means = (resp_dn @ x) / safe_gamma  # S24
+    # Two-pass form (S29 with the μ just updated): Σ_i ρ (x - μ_e)², never
+    # Σ ρ x² - γ μ², which cancels catastrophically for data far from 0.
+    var = np.empty_like(means)
+    dev = np.empty_like(x)
+    for c in range(means.size):
+        np.subtract(x, means[c], out=dev)
+        np.square(dev, out=dev)
+        var[c] = resp_dn[c] @ dev
+    stds = np.sqrt(var / safe_gamma)
+    if empty.any():
+        means = np.where(empty, previous.means, means)
+        stds = np.where(empty, previous.stds, stds)
+    collapsed = ~empty & (stds < std_floor)
+    stds = np.maximum(stds, std_floor)
+    weights = gamma / n  # S20
+    return GMMParams(weights, means, stds), collapsed, empty
+
+
+def warn_degenerate(collapsed, empty, std_floor: float, stacklevel: int = 3) -> None:
+    """Emit one :class:`DegenerateComponentWarning` per degenerate component."""
+    for c in np.flatnonzero(collapsed):
+        warnings.warn(
+            f"component {c} collapsed onto a point: its standard deviation was "
+            f"held at the floor {std_floor:.3g}",
+            DegenerateComponentWarning,
+            stacklevel=stacklevel,
+        )
+    for c in np.flatnonzero(empty):
+        warnings.warn(
+            f"component {c} lost all responsibility mass (γ_{c} ≈ 0): its weight "
+            "is 0 and its mean and standard deviation were kept",
+            DegenerateComponentWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def m_step(x, resp, *, previous: GMMParams | None = None, std_floor: float = 0.0) -> GMMParams:
+    """The M-step: the parameters that maximize Q for the given responsibilities.
+
+    ``π_e = γ_e / N`` (S20), ``μ_e = Σ_i ρ_e^{[i]} x^{[i]} / γ_e`` (S24) and
+    ``σ_e = √(Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² / γ_e)`` (S29) with the μ_e just
+    updated.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+    resp : array_like, shape (N, D)
+        Responsibilities, each row summing to 1.
+    previous : GMMParams, optional
+        Parameters to keep μ_c and σ_c from for a class with γ_c = 0. Without
+        it, such a class is an error.
+    std_floor : float, default 0.0
+        Lower bound on every σ_e (the constrained maximizer of Q in σ_e is
+        ``max(σ_e, floor)``, so EM stays monotone). A component held at the
+        floor triggers a :class:`DegenerateComponentWarning`.
+
+    Returns
+    -------
+    GMMParams
+    """
+    xs = check_data(x)
+    r = check_responsibilities(resp, xs.size)
+    row_err = np.abs(r.sum(axis=1) - 1.0)
+    if (row_err > ROW_SUM_TOL).any():
+        i = int(np.argmax(row_err))
+        raise ValueError(f"every row of responsibilities must sum to 1; row {i} sums to {r[i].sum()!r}")
+    if previous is not None:
+        previous = _check_params(previous)
+        if previous.n_components != r.shape[1]:
+            raise ValueError(
+                f"previous has {previous.n_components} components, responsibilities have {r.shape[1]}"
+            )
+    new, collapsed, empty = _m_step_dn(xs, r.T, previous=previous, std_floor=std_floor)
+    warn_degenerate(collapsed, empty, std_floor)
+    return new

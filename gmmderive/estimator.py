@@ -1,0 +1,154 @@
+"""A scikit-learn-style estimator around :func:`gmmderive.fit`.
+
+It follows scikit-learn's conventions (fit/predict/score, trailing-underscore
+attributes, ``score`` as the mean log-likelihood per sample) without
+depending on scikit-learn. Components are in canonical order: sorted by mean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_data, check_positive_int
+from .core import log_density, responsibilities
+from .fit import DEFAULT_MAX_ITER, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
+from .params import GMMParams
+
+
+class GaussianMixture1D:
+    """Univariate Gaussian mixture fitted by EM.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of classes D.
+    init : {"quantile", "kmeans++", "random"} or GMMParams, optional
+        Initialization, as in :func:`gmmderive.fit`.
+    max_iter : int, default 1000
+    tol : float, default 1e-8
+        Stop when an iteration raises the total log-likelihood by less.
+    n_init : int, default 1
+    seed : int, numpy.random.Generator or None
+    std_floor : float, default 1e-6
+        Lower bound on σ relative to the data's standard deviation.
+
+    Attributes
+    ----------
+    weights_, means_, stds_ : ndarray, shape (D,)
+        Fitted π, μ, σ, sorted by mean.
+    params_ : GMMParams
+    converged_ : bool
+    n_iter_ : int
+    log_likelihood_ : float
+        Total log-likelihood of the training data.
+    history_ : ndarray
+        Log-likelihood per iteration.
+    n_features_in_ : int
+        Always 1.
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        init=None,
+        max_iter: int = DEFAULT_MAX_ITER,
+        tol: float = DEFAULT_TOL,
+        n_init: int = 1,
+        seed=None,
+        std_floor: float = DEFAULT_STD_FLOOR,
+    ):
+        self.n_components = n_components
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_init = n_init
+        self.seed = seed
+        self.std_floor = std_floor
+
+    def __repr__(self):
+        return f"GaussianMixture1D(n_components={self.n_components!r})"
+
+    # -- fitting -------------------------------------------------------------
+
+    def fit(self, x, y=None) -> "GaussianMixture1D":
+        """Fit the mixture to ``x`` (shape (N,) or (N, 1)); ``y`` is ignored."""
+        result = fit(
+            x,
+            self.n_components,
+            init=self.init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_init=self.n_init,
+            seed=self.seed,
+            std_floor=self.std_floor,
+        )
+        self.result_ = result
+        self.params_ = result.params
+        self.weights_ = result.params.weights
+        self.means_ = result.params.means
+        self.stds_ = result.params.stds
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.log_likelihood_ = result.log_likelihood
+        self.history_ = result.history
+        self.n_features_in_ = 1
+        self._n_train = check_data(x).size
+        return self
+
+    def fit_predict(self, x, y=None) -> np.ndarray:
+        """Fit, then return the most responsible class of each sample."""
+        return self.fit(x).predict(x)
+
+    def _fitted(self) -> GMMParams:
+        if not hasattr(self, "params_"):
+            raise ValueError("this GaussianMixture1D is not fitted yet: call fit(x) first")
+        return self.params_
+
+    # -- using the fit -------------------------------------------------------
+
+    def predict_proba(self, x) -> np.ndarray:
+        """Responsibilities ρ_c^{[i]}, shape (N, D)."""
+        return responsibilities(x, self._fitted())
+
+    def predict(self, x) -> np.ndarray:
+        """Index of the most responsible class per sample, shape (N,)."""
+        return np.argmax(self.predict_proba(x), axis=1)
+
+    def score_samples(self, x) -> np.ndarray:
+        """Log of the mixture density at each sample, shape (N,)."""
+        return log_density(x, self._fitted())
+
+    def score(self, x, y=None) -> float:
+        """Mean log-likelihood per sample (scikit-learn's convention)."""
+        return float(np.mean(self.score_samples(x)))
+
+    def sample(self, n_samples: int = 1, seed=None):
+        """Draw samples from the fitted mixture.
+
+        Returns
+        -------
+        x : ndarray, shape (n_samples,)
+        labels : ndarray of int, shape (n_samples,)
+            The class each sample was drawn from.
+        """
+        params = self._fitted()
+        n = check_positive_int(n_samples, "n_samples")
+        rng = np.random.default_rng(seed)
+        labels = rng.choice(params.n_components, size=n, p=params.weights)
+        x = rng.normal(params.means[labels], params.stds[labels])
+        return x, labels
+
+    def n_parameters(self) -> int:
+        """Free parameters: D - 1 weights (they sum to 1), D means, D stds."""
+        d = self._fitted().n_components
+        return 3 * d - 1
+
+    def bic(self, x) -> float:
+        """Bayesian information criterion ``-2 log p(x; θ) + p log N`` (lower is better)."""
+        ll = self.score_samples(x)
+        return -2.0 * float(ll.sum()) + self.n_parameters() * np.log(ll.size)
+
+    def aic(self, x) -> float:
+        """Akaike information criterion ``-2 log p(x; θ) + 2p`` (lower is better)."""
+        return -2.0 * float(self.score_samples(x).sum()) + 2.0 * self.n_parameters()

@@ -1,0 +1,308 @@
+"""Fitting a univariate GMM by EM: initialization, the iteration, restarts.
+
+The stopping rule
+-----------------
+EM stops when one iteration raises the total log-likelihood ``log p(𝒟; θ)``
+by less than ``tol`` (default ``1e-8``), the rule and precision of R's
+mixtools (``normalmixEM``, ``epsilon = 1e-8``). The change of the *total*
+log-likelihood does not depend on the units of ``x`` (rescaling x adds a
+constant to every iterate's log-likelihood). scikit-learn's default, a change
+of 1e-3 in the *mean* log-likelihood per sample, stops far earlier on large
+data sets (scikit-learn issue #10122). ``tol=0`` switches the check off: then
+exactly ``max_iter`` iterations run.
+
+Degenerate fits
+---------------
+The likelihood of a GMM is unbounded: a component sitting on one data point
+with σ → 0 drives it to infinity. Every σ is therefore held above
+``std_floor`` times the standard deviation of the data (default 1e-6); this
+is the exact M-step of the constrained problem, so EM stays monotone. A class
+whose responsibility mass γ_c vanishes keeps its previous mean and standard
+deviation with weight γ_c / N. Both cases are reported with a
+:class:`~gmmderive.core.DegenerateComponentWarning` naming the component;
+``n_init > 1`` restarts keep the best run.
+
+Order of components
+-------------------
+Results are in canonical order: components sorted by mean (ties by standard
+deviation, then weight), so equal fits compare equal whatever the labels EM
+happened to use (the D! label-switched maxima are one answer).
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_data, check_nonnegative_float, check_positive_int
+from .core import _e_step_dn, _m_step_dn, warn_degenerate
+from .params import GMMParams
+
+INIT_STRATEGIES = ("quantile", "kmeans++", "random")
+DEFAULT_MAX_ITER = 1000
+DEFAULT_TOL = 1e-8
+DEFAULT_STD_FLOOR = 1e-6
+
+# Initial σ are at least this fraction of std(x)/D, so no start is already collapsed.
+_INIT_MIN_STD = 0.1
+
+
+class ConvergenceWarning(UserWarning):
+    """EM reached ``max_iter`` before the log-likelihood stopped rising by ``tol``."""
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """The outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    params : GMMParams
+        Fitted parameters, in canonical order (ascending means).
+    log_likelihood : float
+        ``log p(𝒟; params)`` of the returned ``params``.
+    history : ndarray, shape (n_iter + 1,)
+        Log-likelihood of the initial parameters, then after each iteration;
+        ``history[-1] == log_likelihood``. Never decreases (up to rounding).
+    n_iter : int
+        Number of EM iterations (M-steps) run.
+    converged : bool
+        Whether the stopping rule was met before ``max_iter``.
+    responsibilities : ndarray, shape (N, D)
+        Responsibilities of the returned ``params`` (columns in canonical order).
+    init_params : GMMParams
+        The starting point of the returned run (in the order it was made).
+    """
+
+    params: GMMParams
+    log_likelihood: float
+    history: np.ndarray
+    n_iter: int
+    converged: bool
+    responsibilities: np.ndarray
+    init_params: GMMParams
+
+
+# --------------------------------------------------------------------------
+# Initialization
+# --------------------------------------------------------------------------
+
+
+def _params_from_labels(x: np.ndarray, labels: np.ndarray, n_components: int) -> GMMParams:
+    """Hard-assignment M-step: the weight, mean and std of each labelled group."""
+    onehot = np.zeros((n_components, x.size))
+    onehot[labels, np.arange(x.size)] = 1.0
+    params, _, _ = _m_step_dn(x, onehot)
+    min_std = _INIT_MIN_STD * x.std() / n_components
+    return GMMParams(params.weights, params.means, np.maximum(params.stds, min_std))
+
+
+def _nearest(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    return np.argmin(np.abs(x[np.newaxis, :] - centers[:, np.newaxis]), axis=0)
+
+
+def initial_params(x, n_components: int, strategy: str = "quantile", seed=None) -> GMMParams:
+    """Starting parameters for EM.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+    n_components : int
+        Number of classes D (at most the number of distinct values of x).
+    strategy : {"quantile", "kmeans++", "random"}
+        ``"quantile"`` (deterministic): sort x and cut it into D groups of
+        equal size. ``"kmeans++"``: D centers by k-means++ seeding (each new
+        center drawn with probability proportional to the squared distance
+        to the nearest chosen one). ``"random"``: D distinct data values drawn
+        uniformly as centers. For the last two, every point joins its nearest
+        center. Each group gives a weight, mean and standard deviation (σ at
+        least ``0.1 · std(x) / D``).
+    seed : int, numpy.random.Generator or None
+        Randomness for ``"kmeans++"`` and ``"random"``.
+
+    Returns
+    -------
+    GMMParams
+    """
+    xs = check_data(x)
+    d = check_positive_int(n_components, "n_components")
+    _check_distinct(xs, d)
+    if strategy not in INIT_STRATEGIES:
+        raise ValueError(f"unknown init strategy {strategy!r}; choose one of {', '.join(INIT_STRATEGIES)}")
+    rng = np.random.default_rng(seed)
+    if strategy == "quantile":
+        # Group by rank; ties take the rank of their first member, so that a
+        # run of equal values is never split between two groups.
+        labels = np.searchsorted(np.sort(xs), xs, side="left") * d // xs.size
+        if np.unique(labels).size < d:  # heavy ties: fall back to distinct-value quantiles
+            values = np.unique(xs)
+            centers = values[(np.arange(d) * values.size) // d + (values.size // d) // 2]
+            labels = _nearest(xs, centers)
+        return _params_from_labels(xs, labels, d)
+    values = np.unique(xs)
+    if strategy == "random":
+        centers = rng.choice(values, size=d, replace=False)
+    else:  # kmeans++
+        centers = [values[rng.integers(values.size)]]
+        dist2 = (values - centers[0]) ** 2
+        for _ in range(1, d):
+            nxt = values[rng.choice(values.size, p=dist2 / dist2.sum())]
+            centers.append(nxt)
+            np.minimum(dist2, (values - nxt) ** 2, out=dist2)
+        centers = np.array(centers)
+    return _params_from_labels(xs, _nearest(xs, np.sort(centers)), d)
+
+
+def _check_distinct(xs: np.ndarray, n_components: int) -> None:
+    n_distinct = np.unique(xs).size
+    if n_distinct == 1:
+        raise ValueError(
+            f"all {xs.size} values of x are equal ({xs[0]!r}): a Gaussian needs a spread (σ > 0)"
+        )
+    if n_components > n_distinct:
+        raise ValueError(
+            f"n_components = {n_components} is greater than the number of distinct values "
+            f"of x ({n_distinct})"
+        )
+
+
+# --------------------------------------------------------------------------
+# The EM iteration
+# --------------------------------------------------------------------------
+
+
+def _run_em(x, params, *, max_iter, tol, std_floor):
+    """EM from ``params``; returns the final state and the degeneracy masks."""
+    resp, ll = _e_step_dn(x, params)
+    history = [ll]
+    collapsed = np.zeros(params.n_components, dtype=bool)
+    empty = np.zeros(params.n_components, dtype=bool)
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        params, col, emp = _m_step_dn(x, resp, previous=params, std_floor=std_floor)
+        collapsed |= col
+        empty |= emp
+        resp = None  # free ρ before the next E-step allocates its own
+        resp, ll = _e_step_dn(x, params)
+        history.append(ll)
+        if tol > 0 and history[-1] - history[-2] < tol:
+            converged = True
+            break
+    return params, resp, np.array(history), n_iter, converged, collapsed, empty
+
+
+def fit(
+    x,
+    n_components: int | None = None,
+    *,
+    init=None,
+    max_iter: int = DEFAULT_MAX_ITER,
+    tol: float = DEFAULT_TOL,
+    n_init: int = 1,
+    seed=None,
+    std_floor: float = DEFAULT_STD_FLOOR,
+) -> FitResult:
+    """Fit a univariate Gaussian mixture to ``x`` by EM.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+        The observations; never modified.
+    n_components : int, optional
+        Number of classes D. Required unless ``init`` is a :class:`GMMParams`.
+    init : {"quantile", "kmeans++", "random"} or GMMParams, optional
+        Start: a strategy of :func:`initial_params`, or parameters to start
+        from. Default ``"quantile"`` for one run, ``"kmeans++"`` for
+        ``n_init > 1``.
+    max_iter : int, default 1000
+        Maximum number of EM iterations (each an E-step and an M-step).
+    tol : float, default 1e-8
+        Stop when an iteration raises the total log-likelihood by less than
+        ``tol``. ``0`` disables the check: exactly ``max_iter`` iterations run.
+    n_init : int, default 1
+        Number of runs from different random starts; the run with the highest
+        final log-likelihood is returned. Needs a random strategy.
+    seed : int, numpy.random.Generator or None
+        Randomness of the initialization.
+    std_floor : float, default 1e-6
+        Lower bound on every σ, as a fraction of the standard deviation of x.
+
+    Returns
+    -------
+    FitResult
+
+    Warns
+    -----
+    DegenerateComponentWarning
+        A component of the returned run collapsed (σ at the floor) or emptied.
+    ConvergenceWarning
+        The returned run hit ``max_iter`` with ``tol > 0``.
+    """
+    xs = check_data(x)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    n_init = check_positive_int(n_init, "n_init")
+    tol = check_nonnegative_float(tol, "tol")
+    std_floor = check_nonnegative_float(std_floor, "std_floor")
+
+    if isinstance(init, GMMParams):
+        if n_components is None:
+            n_components = init.n_components
+        n_components = check_positive_int(n_components, "n_components")
+        if init.n_components != n_components:
+            raise ValueError(
+                f"init has {init.n_components} components but n_components = {n_components}"
+            )
+        if n_init > 1:
+            raise ValueError("n_init > 1 needs a random init strategy, not fixed GMMParams")
+    else:
+        if n_components is None:
+            raise ValueError("n_components is required unless init is a GMMParams")
+        n_components = check_positive_int(n_components, "n_components")
+        if init is None:
+            init = "quantile" if n_init == 1 else "kmeans++"
+        if not isinstance(init, str) or init not in INIT_STRATEGIES:
+            raise ValueError(
+                f"unknown init strategy {init!r}; choose one of {', '.join(INIT_STRATEGIES)} "
+                "or pass a GMMParams"
+            )
+        if init == "quantile" and n_init > 1:
+            raise ValueError("init='quantile' is deterministic: n_init > 1 would repeat one run")
+    _check_distinct(xs, n_components)
+
+    floor = std_floor * float(xs.std())
+    if isinstance(seed, numbers.Integral) or seed is None or isinstance(seed, np.random.Generator):
+        rng = np.random.default_rng(seed)
+    else:
+        raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+
+    best = None
+    for _ in range(n_init):
+        start = init if isinstance(init, GMMParams) else initial_params(xs, n_components, init, rng)
+        run = _run_em(xs, start, max_iter=max_iter, tol=tol, std_floor=floor)
+        if best is None or run[2][-1] > best[1][2][-1]:
+            best = (start, run)
+    start, (params, resp, history, n_iter, converged, collapsed, empty) = best
+
+    warn_degenerate(collapsed, empty, floor)
+    if tol > 0 and not converged:
+        warnings.warn(
+            f"EM did not converge in {max_iter} iterations (last log-likelihood change "
+            f"{history[-1] - history[-2]:.3g} >= tol = {tol:g})",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    order = params.canonical_order()
+    history.setflags(write=False)
+    return FitResult(
+        params=params.permuted(order),
+        log_likelihood=float(history[-1]),
+        history=history,
+        n_iter=n_iter,
+        converged=converged,
+        responsibilities=resp[order].T,
+        init_params=start,
+    )

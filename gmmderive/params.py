@@ -1,0 +1,112 @@
+"""The parameter set θ = [π^T, μ^T, σ^T]^T of a univariate Gaussian mixture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Tolerance on ``|Σ_d π_d - 1|``: the M-step's π = γ/N sums to 1 only up to rounding.
+WEIGHT_SUM_TOL = 1e-8
+
+
+def _as_vector(values, name: str) -> np.ndarray:
+    try:
+        arr = np.array(values, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must contain only numbers: {exc}") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: a mixture needs at least one component")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or ±inf: {arr.tolist()}")
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class GMMParams:
+    """Immutable, validated parameters of a D-component univariate GMM.
+
+    Parameters
+    ----------
+    weights : array_like, shape (D,)
+        Class probabilities π_c: non-negative, summing to 1 (within 1e-8).
+    means : array_like, shape (D,)
+        Component means μ_c.
+    stds : array_like, shape (D,)
+        Component standard deviations σ_c, all > 0.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, a value is not finite, a weight is negative,
+        the weights do not sum to 1, or a standard deviation is not > 0.
+
+    Notes
+    -----
+    The arrays are copies marked read-only, so a ``GMMParams`` never changes
+    after it is made and never aliases the caller's arrays.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    stds: np.ndarray
+
+    def __post_init__(self):
+        w = _as_vector(self.weights, "weights")
+        m = _as_vector(self.means, "means")
+        s = _as_vector(self.stds, "stds")
+        if not (w.size == m.size == s.size):
+            raise ValueError(
+                "weights, means and stds must have equal lengths, got "
+                f"{w.size}, {m.size} and {s.size}"
+            )
+        if (w < 0).any():
+            raise ValueError(f"weights must be non-negative, got {w.tolist()}")
+        if abs(w.sum() - 1.0) > WEIGHT_SUM_TOL:
+            raise ValueError(f"weights must sum to 1, they sum to {w.sum()!r}")
+        if (s <= 0).any():
+            raise ValueError(f"stds must be > 0, got {s.tolist()}")
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(self, "means", m)
+        object.__setattr__(self, "stds", s)
+
+    @property
+    def n_components(self) -> int:
+        """The number of classes D."""
+        return int(self.weights.size)
+
+    def canonical_order(self) -> np.ndarray:
+        """Permutation that sorts the components by mean (then std, then weight)."""
+        return np.lexsort((self.weights, self.stds, self.means))
+
+    def permuted(self, order) -> "GMMParams":
+        """The same mixture with its components in the given order."""
+        order = np.asarray(order)
+        return GMMParams(self.weights[order], self.means[order], self.stds[order])
+
+    def sorted(self) -> "GMMParams":
+        """The same mixture in canonical order (ascending means)."""
+        return self.permuted(self.canonical_order())
+
+    def __eq__(self, other):
+        if not isinstance(other, GMMParams):
+            return NotImplemented
+        return (
+            np.array_equal(self.weights, other.weights)
+            and np.array_equal(self.means, other.means)
+            and np.array_equal(self.stds, other.stds)
+        )
+
+    def __hash__(self):
+        return hash((self.weights.tobytes(), self.means.tobytes(), self.stds.tobytes()))
+
+    def __repr__(self):
+        def fmt(a):
+            return "[" + ", ".join(f"{v:.6g}" for v in a) + "]"
+
+        return f"GMMParams(weights={fmt(self.weights)}, means={fmt(self.means)}, stds={fmt(self.stds)})"
