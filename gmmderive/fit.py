@@ -95,9 +95,8 @@ def _params_from_labels(x: np.ndarray, labels: np.ndarray, n_components: int) ->
     """Hard-assignment M-step: the weight, mean and std of each labelled group."""
     onehot = np.zeros((n_components, x.size))
     onehot[labels, np.arange(x.size)] = 1.0
-    params, _, _ = _m_step_dn(x, onehot)
-    min_std = _INIT_MIN_STD * x.std() / n_components
-    return GMMParams(params.weights, params.means, np.maximum(params.stds, min_std))
+    params, _, _ = _m_step_dn(x, onehot, std_floor=_INIT_MIN_STD * x.std() / n_components)
+    return params
 
 
 def _nearest(x: np.ndarray, centers: np.ndarray) -> np.ndarray:

@@ -1,0 +1,203 @@
+"""fit(), initialization, degenerate fits, the estimator, the data sets."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gmmderive as g
+from gmmderive.datasets import exam_grades, galaxies, old_faithful
+from gmmderive.fit import DEFAULT_STD_FLOOR, INIT_STRATEGIES
+
+
+def two_clusters(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.normal(-2.0, 0.7, n // 2), rng.normal(3.0, 1.2, n - n // 2)])
+
+
+def test_fit_recovers_two_clusters():
+    res = g.fit(two_clusters(4000), 2)
+    assert res.converged
+    np.testing.assert_allclose(res.params.means, [-2.0, 3.0], atol=0.1)
+    np.testing.assert_allclose(res.params.stds, [0.7, 1.2], atol=0.1)
+    np.testing.assert_allclose(res.params.weights, [0.5, 0.5], atol=0.03)
+
+
+def test_fit_result_is_consistent():
+    x = two_clusters()
+    res = g.fit(x, 2)
+    assert res.log_likelihood == res.history[-1] == pytest.approx(g.log_likelihood(x, res.params))
+    assert len(res.history) == res.n_iter + 1
+    np.testing.assert_allclose(res.responsibilities, g.e_step(x, res.params), rtol=1e-12)
+    assert res.responsibilities.shape == (x.size, 2)
+
+
+def test_one_iteration_is_e_step_then_m_step():
+    x = two_clusters()
+    start = g.GMMParams([0.3, 0.7], [-1.0, 1.0], [2.0, 2.0])
+    res = g.fit(x, init=start, max_iter=1, tol=0.0)
+    expected = g.m_step(x, g.e_step(x, start))
+    np.testing.assert_allclose(res.params.means, expected.means, rtol=1e-13)
+    np.testing.assert_allclose(res.params.stds, expected.stds, rtol=1e-13)
+    np.testing.assert_allclose(res.params.weights, expected.weights, rtol=1e-13)
+    assert res.history[0] == pytest.approx(g.log_likelihood(x, start))
+
+
+def test_tol_zero_runs_exactly_max_iter():
+    x = two_clusters()
+    start = g.initial_params(x, 2)
+    res = g.fit(x, init=start, max_iter=500, tol=0.0)  # converges long before
+    assert res.n_iter == 500 and not res.converged and len(res.history) == 501
+
+
+def test_history_never_decreases():
+    res = g.fit(galaxies() / 1000, 4, init="random", seed=2)
+    steps = np.diff(res.history)
+    assert (steps >= -1e-12 * np.abs(res.history[1:])).all()
+
+
+def test_stopping_rule_reaches_a_fixed_point():
+    # With tol = 1e-8 on the total log-likelihood the estimate is at EM's
+    # fixed point to many digits: further iterations barely move it.
+    x = galaxies() / 1000
+    res = g.fit(x, 3)
+    more = g.fit(x, init=res.params, max_iter=2000, tol=0.0)
+    np.testing.assert_allclose(more.params.means, res.params.means, rtol=1e-4)
+    assert more.log_likelihood - res.log_likelihood < 1e-5
+
+
+def test_max_iter_hit_warns():
+    with pytest.warns(g.ConvergenceWarning, match="did not converge in 2 iterations"):
+        res = g.fit(galaxies() / 1000, 3, max_iter=2)
+    assert not res.converged and res.n_iter == 2
+
+
+def test_canonical_order_sorted_by_mean():
+    x = two_clusters()
+    start = g.GMMParams([0.5, 0.5], [5.0, -5.0], [1.0, 1.0])  # labels the "wrong" way
+    res = g.fit(x, init=start)
+    assert res.params.means[0] < res.params.means[1]
+    np.testing.assert_allclose(res.responsibilities, g.e_step(x, res.params), rtol=1e-12)
+    swapped = g.fit(x, init=start.permuted([1, 0]))
+    np.testing.assert_allclose(swapped.params.means, res.params.means, rtol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::gmmderive.ConvergenceWarning")
+def test_n_init_keeps_best():
+    x = galaxies() / 1000
+    best = g.fit(x, 5, init="random", n_init=8, seed=0)
+    runs = []
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        runs.append(g.fit(x, init=g.initial_params(x, 5, "random", rng), tol=1e-8).log_likelihood)
+    assert best.log_likelihood == pytest.approx(max(runs), rel=1e-12)
+    assert max(runs) > min(runs) + 1.0  # the starts did reach different optima
+
+
+def test_seed_makes_runs_reproducible():
+    x = galaxies() / 1000
+    a = g.fit(x, 4, init="kmeans++", seed=7)
+    b = g.fit(x, 4, init="kmeans++", seed=7)
+    assert a.params == b.params
+
+
+@pytest.mark.parametrize("strategy", INIT_STRATEGIES)
+def test_initial_params_are_valid(strategy):
+    x = np.concatenate([np.zeros(50), np.ones(3), np.arange(10.0)])  # heavy ties
+    for d in (1, 2, 3, 5):
+        p = g.initial_params(x, d, strategy, seed=1)
+        assert p.n_components == d and (p.stds > 0).all()
+
+
+def test_quantile_init_is_deterministic_and_ordered():
+    x = two_clusters()
+    p = g.initial_params(x, 2)
+    assert p == g.initial_params(x, 2)
+    assert p.means[0] < p.means[1]
+    np.testing.assert_allclose(p.weights, [0.5, 0.5])
+
+
+def test_collapse_onto_a_point_is_floored_and_named():
+    # Galaxies with many components: a component sits on a single velocity;
+    # without a floor σ -> 0 and the log-likelihood -> +inf.
+    x = np.concatenate([galaxies() / 1000, [15.0, 15.0, 15.0]])
+    start = g.GMMParams(
+        [0.5, 0.45, 0.05], [21.0, 22.0, 15.0], [3.0, 3.0, 0.5]
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = g.fit(x, init=start, max_iter=200)
+    msgs = [str(w.message) for w in caught if issubclass(w.category, g.DegenerateComponentWarning)]
+    assert any("component 2 collapsed" in m for m in msgs), msgs
+    floor = DEFAULT_STD_FLOOR * x.std()
+    assert res.params.stds.min() == pytest.approx(floor)
+    assert np.isfinite(res.log_likelihood) and np.isfinite(res.responsibilities).all()
+
+
+def test_empty_component_is_handled():
+    x = np.concatenate([np.linspace(-1, 1, 50), np.linspace(9, 11, 50)])
+    start = g.GMMParams([0.5, 0.5 - 1e-300, 1e-300], [0.0, 10.0, 1e4], [1.0, 1.0, 1e-3])
+    with pytest.warns(g.DegenerateComponentWarning, match="component 2 lost all"):
+        res = g.fit(x, init=start)
+    assert np.isfinite(res.log_likelihood)
+    assert res.params.weights[2] == 0.0
+
+
+def test_fit_handles_scales_and_offsets():
+    base = two_clusters(600)
+    ref = g.fit(base, 2)
+    for a, b in [(1e-8, 0.0), (1e8, 0.0), (1.0, 1e9), (-3.0, 5.0)]:
+        res = g.fit(a * base + b, 2)
+        order = np.argsort(a * ref.params.means + b)
+        np.testing.assert_allclose(res.params.means, (a * ref.params.means + b)[order], rtol=1e-7, atol=abs(a) * 1e-7)
+        np.testing.assert_allclose(res.params.stds, (abs(a) * ref.params.stds)[order], rtol=1e-6)
+
+
+def test_fit_does_not_modify_input():
+    x = two_clusters()
+    x0 = x.copy()
+    g.fit(x, 2, n_init=2, seed=0)
+    np.testing.assert_array_equal(x, x0)
+
+
+def test_estimator_api():
+    x = two_clusters()
+    gm = g.GaussianMixture1D(2, seed=0).fit(x[:, None])
+    assert gm.converged_ and gm.n_iter_ >= 1 and gm.n_features_in_ == 1
+    assert gm.means_[0] < gm.means_[1]
+    proba = gm.predict_proba(x)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    labels = gm.predict(x)
+    assert (labels[: x.size // 2] == 0).mean() > 0.95
+    ll = g.log_likelihood(x, gm.params_)
+    assert gm.score(x) == pytest.approx(ll / x.size)
+    np.testing.assert_allclose(gm.score_samples(x), g.log_density(x, gm.params_))
+    assert gm.bic(x) == pytest.approx(-2 * ll + 5 * np.log(x.size))
+    assert gm.aic(x) == pytest.approx(-2 * ll + 10)
+    xs, ys = gm.sample(20000, seed=1)
+    assert xs.shape == ys.shape == (20000,)
+    assert np.mean(ys == 0) == pytest.approx(gm.weights_[0], abs=0.02)
+    assert xs[ys == 1].mean() == pytest.approx(gm.means_[1], abs=0.05)
+    np.testing.assert_array_equal(g.GaussianMixture1D(2).fit_predict(x), labels)
+
+
+def test_exam_grades():
+    x, labels = exam_grades(return_labels=True)
+    assert x.shape == (200,) and labels.shape == (200,)
+    assert x.min() >= 1.0 and x.max() <= 5.0
+    np.testing.assert_array_equal(x, exam_grades())
+    assert not np.array_equal(x, exam_grades(seed=1))
+    assert 0.6 < np.mean(labels == 0) < 0.8
+    assert exam_grades(n=17).shape == (17,)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        exam_grades(n=0)
+
+
+def test_real_datasets_match_their_sources():
+    of = old_faithful()
+    assert set(of) == {"eruptions", "waiting"}
+    assert of["waiting"].shape == of["eruptions"].shape == (272,)
+    assert of["waiting"].mean() == pytest.approx(70.897, abs=1e-3)
+    v = galaxies()
+    assert v.shape == (82,) and v.dtype == np.float64
+    assert v.mean() == pytest.approx(20828.17, abs=0.01)

@@ -1,0 +1,86 @@
+"""Property tests (hypothesis): monotone EM, no NaN, equivariance, permutation."""
+
+import warnings
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import gmmderive as g
+
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def data_sets(draw):
+    """Random 1-D data: clusters, duplicates, far outliers, scales 1e-8..1e8."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n = draw(st.integers(3, 120))
+    scale = 10.0 ** draw(st.integers(-8, 8))
+    offset = draw(st.sampled_from([0.0, 1.0, -1e3])) * scale
+    k = draw(st.integers(1, 3))
+    centers = rng.normal(0, 5, k)
+    x = centers[rng.integers(k, size=n)] + rng.normal(0, 1, n)
+    if draw(st.booleans()):  # duplicates
+        x[: n // 3] = x[0]
+    if draw(st.booleans()):  # an outlier 1e6 away
+        x[-1] = x[-1] + 1e6
+    x = x * scale + offset
+    d = draw(st.integers(1, min(4, n)))
+    if np.unique(x).size < max(d, 2):
+        x = x + np.arange(n) * scale  # make enough distinct values
+    return x, d
+
+
+def quiet_fit(*args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", g.DegenerateComponentWarning)
+        warnings.simplefilter("ignore", g.ConvergenceWarning)
+        return g.fit(*args, **kw)
+
+
+@SETTINGS
+@given(data_sets())
+def test_no_nan_and_monotone_history(case):
+    x, d = case
+    res = quiet_fit(x, d, max_iter=200)
+    assert np.isfinite(res.history).all()
+    assert np.isfinite(res.responsibilities).all()
+    for a in (res.params.weights, res.params.means, res.params.stds):
+        assert np.isfinite(a).all()
+    np.testing.assert_allclose(res.responsibilities.sum(axis=1), 1.0, rtol=1e-12)
+    steps = np.diff(res.history)
+    assert (steps >= -1e-12 * np.maximum(1.0, np.abs(res.history[1:]))).all(), steps.min()
+
+
+@SETTINGS
+@given(data_sets(), st.floats(-1e3, 1e3).filter(lambda a: abs(a) > 1e-3), st.floats(-1e3, 1e3))
+def test_affine_equivariance(case, a, t):
+    # Fitting a·x + b gives μ' = aμ + b, σ' = |a|σ, π' = π (reordered when a < 0).
+    # b is a multiple of the data's spread: a far larger shift rounds the data themselves.
+    x, d = case
+    b = t * abs(a) * x.std()
+    ref = quiet_fit(x, d, max_iter=50, tol=0.0)
+    res = quiet_fit(a * x + b, init=g.GMMParams(ref.init_params.weights, a * ref.init_params.means + b,
+                                                abs(a) * ref.init_params.stds), max_iter=50, tol=0.0)
+    # Compared as multisets: components with tied means may come in either order.
+    scale = abs(a) * x.std()
+    np.testing.assert_allclose(res.params.means, np.sort(a * ref.params.means + b), rtol=1e-6, atol=1e-6 * scale + 1e-9 * abs(b))
+    np.testing.assert_allclose(np.sort(res.params.stds), np.sort(abs(a) * ref.params.stds), rtol=1e-5, atol=1e-6 * scale)
+    np.testing.assert_allclose(np.sort(res.params.weights), np.sort(ref.params.weights), atol=1e-6)
+    # log p(a·x + b) = log p(x) - N log|a|
+    np.testing.assert_allclose(res.log_likelihood, ref.log_likelihood - x.size * np.log(abs(a)), rtol=1e-8, atol=1e-6)
+
+
+@SETTINGS
+@given(data_sets(), st.integers(0, 2**32 - 1))
+def test_permuting_the_data_changes_nothing(case, seed):
+    x, d = case
+    perm = np.random.default_rng(seed).permutation(x.size)
+    a = quiet_fit(x, d, max_iter=100)
+    b = quiet_fit(x[perm], d, max_iter=100)
+    np.testing.assert_allclose(b.params.means, a.params.means, rtol=1e-8, atol=1e-8 * x.std())
+    np.testing.assert_allclose(b.params.stds, a.params.stds, rtol=1e-7, atol=1e-8 * x.std())
+    np.testing.assert_allclose(b.params.weights, a.params.weights, atol=1e-8)
+    np.testing.assert_allclose(b.responsibilities, a.responsibilities[perm], atol=1e-7)
