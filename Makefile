@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BOOK_HTML := _build/html/index.html
 
-.PHONY: book test unit notebooks book-strict verify bench clean
+.PHONY: book test notebooks book-strict verify bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf _build .pytest_cache
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py

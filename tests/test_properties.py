@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import gmmderive as g
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -61,9 +61,10 @@ def test_affine_equivariance(case, a, t):
     # b is a multiple of the data's spread: a far larger shift rounds the data themselves.
     x, d = case
     b = t * abs(a) * x.std()
-    ref = quiet_fit(x, d, max_iter=50, tol=0.0)
-    res = quiet_fit(a * x + b, init=g.GMMParams(ref.init_params.weights, a * ref.init_params.means + b,
-                                                abs(a) * ref.init_params.stds), max_iter=50, tol=0.0)
+    # A few iterations: over many, EM amplifies rounding along weakly identified directions.
+    ref = quiet_fit(x, d, max_iter=5, tol=0.0)
+    start = g.GMMParams(ref.init_params.weights, a * ref.init_params.means + b, abs(a) * ref.init_params.stds)
+    res = quiet_fit(a * x + b, init=start, max_iter=5, tol=0.0)
     # Compared as multisets: components with tied means may come in either order.
     scale = abs(a) * x.std()
     np.testing.assert_allclose(res.params.means, np.sort(a * ref.params.means + b), rtol=1e-6, atol=1e-6 * scale + 1e-9 * abs(b))

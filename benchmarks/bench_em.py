@@ -1,0 +1,109 @@
+"""Time EM iterations of gmmderive against scikit-learn, and measure peak memory.
+
+Same data (N = 1,000,000, D = 3), the same initial parameters and the same
+fixed number of iterations for both (``fit(x, init=params, max_iter=M,
+tol=0.0)`` in gmmderive, ``tol=0, reg_covar=0`` in scikit-learn). Prints the
+median time per iteration of each over several repeats measured in this one
+run, their ratio, and the time of one ``np.exp`` over an N x D float64 array
+for scale; then the largest difference of the final parameters and the peak
+memory that one gmmderive fit allocates beyond the input, in units of N x D
+float64 arrays.
+
+Run: ``make bench`` (or ``.venv/bin/python benchmarks/bench_em.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+import gmmderive as g
+
+
+def make_data(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(3, size=n, p=[0.3, 0.5, 0.2])
+    return rng.normal(np.array([-2.0, 1.0, 4.0])[labels], np.array([1.0, 0.5, 1.5])[labels])
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def sklearn_em(x, start, n_iter):
+    from sklearn.mixture import GaussianMixture
+
+    gm = GaussianMixture(
+        start.n_components,
+        tol=0.0,
+        reg_covar=0.0,
+        max_iter=n_iter,
+        weights_init=start.weights,
+        means_init=start.means[:, None],
+        precisions_init=(1.0 / start.stds**2)[:, None, None],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm.fit(x[:, None])
+    return g.GMMParams(gm.weights_, gm.means_[:, 0], np.sqrt(gm.covariances_[:, 0, 0])).sorted()
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=1_000_000, help="samples N")
+    ap.add_argument("--iters", type=int, default=10, help="EM iterations per timed fit")
+    ap.add_argument("--repeats", type=int, default=5, help="timed repeats (median reported)")
+    args = ap.parse_args(argv)
+
+    n, d, m = args.n, 3, args.iters
+    x = make_data(n)
+    start = g.GMMParams([0.4, 0.3, 0.3], [-1.0, 0.5, 3.0], [2.0, 2.0, 2.0])
+
+    a = np.random.default_rng(1).uniform(-30.0, 0.0, size=(d, n))
+    out = np.empty_like(a)
+    t_exp = median_time(lambda: np.exp(a, out=out), 3 * args.repeats)
+    del a, out
+
+    ours = {}
+    t_ours = median_time(lambda: ours.setdefault("r", g.fit(x, init=start, max_iter=m, tol=0.0)), args.repeats) / m
+    try:
+        theirs = {}
+        t_sk = median_time(lambda: theirs.setdefault("p", sklearn_em(x, start, m)), args.repeats) / m
+    except ImportError:
+        t_sk = None
+
+    tracemalloc.start()
+    g.fit(x, init=start, max_iter=3, tol=0.0)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    nd_bytes = n * d * 8
+
+    print(f"N = {n:,}, D = {d}, {m} EM iterations per fit, median of {args.repeats} repeats")
+    print(f"one np.exp over an N x D float64 array: {t_exp * 1e3:8.2f} ms")
+    print(f"gmmderive, per EM iteration:           {t_ours * 1e3:8.2f} ms  ({t_ours / t_exp:.2f}x that np.exp)")
+    if t_sk is not None:
+        print(f"scikit-learn, per EM iteration:        {t_sk * 1e3:8.2f} ms  ({t_sk / t_exp:.2f}x that np.exp)")
+        print(f"speed-up of gmmderive over scikit-learn: {t_sk / t_ours:.1f}x")
+        p, q = ours["r"].params, theirs["p"]
+        diff = max(
+            float(np.max(np.abs(p.weights - q.weights))),
+            float(np.max(np.abs(p.means - q.means) / np.abs(q.means))),
+            float(np.max(np.abs(p.stds - q.stds) / q.stds)),
+        )
+        print(f"largest difference of final parameters (relative; weights absolute): {diff:.2e}")
+    else:
+        print("scikit-learn is not installed: pip install -e '.[bench]'")
+    print(f"peak memory of one fit beyond the input: {peak / 2**20:.1f} MiB = {peak / nd_bytes:.2f} arrays of N x D float64")
+
+
+if __name__ == "__main__":
+    main()
