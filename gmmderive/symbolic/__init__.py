@@ -1,0 +1,47 @@
+"""Checked derivations: every step of the lecture proven with SymPy.
+
+>>> from gmmderive import symbolic as gs
+>>> gs.step("S20").prove()          # doctest: +SKIP
+<Proof S20 (chapter 10) the update of the weights: π_e = γ_e / N: proven (general)>
+
+Each :class:`Step` has an id, chapter, name, both sides as SymPy
+expressions, its hypotheses, a justification, and ``check()``/``prove()``.
+:func:`verify` proves them all (``python -m gmmderive verify``).
+"""
+
+from __future__ import annotations
+
+from ._printing import LectureLatexPrinter, init_printing, latex
+from ._step import KINDS, Hypothesis, Proof, ProofError, Step
+from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
+from .steps import CHAPTERS, LAGRANGIAN, STEPS
+
+
+def step(step_id: str) -> Step:
+    """The step with this id (``"S14"``, ``"J1"``, ...)."""
+    for s in STEPS:
+        if s.id == step_id:
+            return s
+    raise KeyError(f"no step {step_id!r}; the ids are {', '.join(s.id for s in STEPS)}")
+
+
+def steps(chapter: int | None = None) -> tuple:
+    """All steps, or those of one chapter, in the lecture's order."""
+    if chapter is None:
+        return STEPS
+    if chapter not in CHAPTERS:
+        raise ValueError(f"no chapter {chapter!r}; the chapters are 1-{max(CHAPTERS)}")
+    return tuple(s for s in STEPS if s.chapter == chapter)
+
+
+def verify(chapter: int | None = None) -> list:
+    """Check every step (or one chapter's); returns the list of :class:`Proof`."""
+    return [s.check() for s in steps(chapter)]
+
+
+__all__ = [
+    "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN", "LectureLatexPrinter", "N", "Proof",
+    "ProofError", "Q", "Q_hat", "STEPS", "Step", "X", "c", "d", "e", "gamma", "i", "init_printing",
+    "lam", "latex", "mu", "normal_pdf", "pi", "rho", "rho_tilde", "sigma", "step", "steps", "verify",
+    "x", "z",
+]

@@ -1,0 +1,45 @@
+"""LaTeX in the lecture's notation: x^{[i]}, ρ_c^{[i]}, γ_c, I(d=c), Q̂."""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+_GREEK = {"rho": r"\rho", "rhotilde": r"\tilde{\rho}", "gamma": r"\gamma", "pi": r"\pi",
+          "mu": r"\mu", "sigma": r"\sigma"}
+
+
+class LectureLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer, with the lecture's notation for indexed symbols."""
+
+    def _print_Indexed(self, expr):
+        name = expr.base.label.name
+        idx = [self._print(a) for a in expr.indices]
+        if name == "x" and len(idx) == 1:
+            return rf"x^{{[{idx[0]}]}}"
+        if name in ("rho", "rhotilde") and len(idx) == 2:
+            return rf"{_GREEK[name]}_{{{idx[1]}}}^{{[{idx[0]}]}}"
+        base = _GREEK.get(name, name)
+        return rf"{base}_{{{','.join(idx)}}}"
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        tex = rf"\mathbb{{I}}({self._print(expr.args[0])}={self._print(expr.args[1])})"
+        return rf"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_Symbol(self, expr, style="plain"):
+        if expr.name == "Qhat":
+            return r"\hat{Q}"
+        return super()._print_Symbol(expr, style=style)
+
+
+def latex(expr, **settings) -> str:
+    """LaTeX of a SymPy expression in the lecture's notation."""
+    return LectureLatexPrinter(settings).doprint(expr)
+
+
+def init_printing() -> None:
+    """Make notebooks show SymPy results as MathJax in the lecture's notation.
+
+    ``use_latex="mathjax"`` keeps formulas as text (no PNG images of math).
+    """
+    sp.init_printing(use_latex="mathjax", latex_printer=latex)

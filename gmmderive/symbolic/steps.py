@@ -1,0 +1,779 @@
+"""Every step of the lecture's derivation, as a named, checkable object.
+
+The ids ``S1``-``S29`` are those of ``derivation.md`` (the lecture's
+whiteboard lines); the other ids are checks beyond the lecture: ``G`` for
+Gaussian facts (chapters 1-3), ``J`` for the joint, ``E`` for the E-step,
+``M`` for the M-step, ``H`` for second-order conditions, ``U`` for the summary
+and ``R`` for the closing remark. This module is the one place that defines a
+step: the book shows these objects, the tests and ``python -m gmmderive
+verify`` prove them.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ._step import (
+    Hypothesis,
+    Step,
+    by_chain,
+    by_differentiation,
+    by_function,
+    by_rewriting,
+    by_solving,
+)
+from ._symbols import (
+    D,
+    I,
+    N,
+    Q,
+    Q_hat,
+    X,
+    c,
+    categorical,
+    class_sum,
+    d,
+    e,
+    gamma,
+    i,
+    lam,
+    mu,
+    normal_pdf,
+    pi,
+    rho,
+    rho_tilde,
+    sample_sum,
+    sigma,
+    x,
+    z,
+)
+from ._tactics import instantiate, is_zero, rewrite_innermost, sift, split_sums, swap_sums
+
+#: The lecture's chapters: number -> (timestamp, title).
+CHAPTERS = {
+    1: ("00:00", "Introduction"),
+    2: ("01:10", "Clustering"),
+    3: ("01:40", "Inferring parameters with missing data"),
+    4: ("03:05", "The joint of the GMM"),
+    5: ("04:45", "E-step: un-normalized responsibilities"),
+    6: ("10:29", "E-step: normalizing the responsibilities"),
+    7: ("11:13", "M-step: the Q-function"),
+    8: ("15:27", "M-step: maximization, formally"),
+    9: ("16:57", "M-step: the Lagrange multiplier"),
+    10: ("20:20", "M-step: cluster probabilities"),
+    11: ("30:50", "M-step: means"),
+    12: ("35:00", "M-step: standard deviations"),
+    13: ("39:37", "Summary: EM for the GMM"),
+    14: ("42:52", "Important remark"),
+}
+
+# --------------------------------------------------------------------------
+# The model's pieces
+# --------------------------------------------------------------------------
+
+
+def pdf(value, cls):
+    """N(value; μ_cls, σ_cls)."""
+    return normal_pdf(value, mu[cls], sigma[cls])
+
+
+def joint(cls, value):
+    """p(Z=cls, X=value; θ) in the lecture's S3 form: Π_d π_d^{I(d=cls)} · N(value; μ_cls, σ_cls)."""
+    return categorical(cls) * pdf(value, cls)
+
+
+def mixture(value):
+    """The mixture density Σ_d π_d N(value; μ_d, σ_d)."""
+    return class_sum(pi[d] * pdf(value, d))
+
+
+#: The summand of Q in the lecture's S10 form, without the constant -½ log 2π.
+def q_summand(cls, sample):
+    return rho[sample, cls] * (
+        class_sum(I(d, cls) * sp.log(pi[d]))
+        - sp.log(sigma[cls])
+        - (x[sample] - mu[cls]) ** 2 / (2 * sigma[cls] ** 2)
+    )
+
+
+#: g(π) = 1 - Σ_d π_d, zero on the constraint.
+g_constraint = 1 - class_sum(pi[d])
+
+#: Q of S10 without its constant (what the lecture maximizes).
+Q_S10 = sample_sum(class_sum(q_summand(c, i), c))
+
+#: The Lagrangian Q̂ of S13.
+LAGRANGIAN = Q_S10 + lam * g_constraint
+
+# --------------------------------------------------------------------------
+# Hypotheses: facts the proofs may use, each with a rewrite for SymPy
+# --------------------------------------------------------------------------
+
+
+def _is_class_sum_of(a, fn):
+    if not isinstance(a, sp.Sum) or len(a.limits) != 1:
+        return False
+    var, lo, hi = a.limits[0]
+    return lo == 0 and hi == D - 1 and fn(a.function, var)
+
+
+SIMPLEX = Hypothesis(
+    "the weights sum to one",
+    sp.Eq(class_sum(pi[d]), 1),
+    lambda ex: ex.replace(lambda a: _is_class_sum_of(a, lambda f, v: f == pi[v]), lambda a: sp.S.One),
+)
+
+def _rows_rule(f, limit):
+    var, lo, hi = limit
+    if (lo, hi) == (0, D - 1) and isinstance(f, sp.Indexed) and f.base == rho and f.indices[1] == var \
+            and var not in f.indices[0].free_symbols:
+        return sp.S.One
+    return None
+
+
+ROWS = Hypothesis(
+    "every row of ρ sums to one",
+    sp.Eq(class_sum(rho[i, d]), 1),
+    lambda ex: rewrite_innermost(ex, _rows_rule),
+)
+
+GAMMA = Hypothesis(
+    "definition of the class responsibilities",
+    sp.Eq(gamma[c], sample_sum(rho[i, c])),
+    lambda ex: ex.replace(
+        lambda a: isinstance(a, sp.Indexed) and a.base == gamma,
+        lambda a: sample_sum(rho[i, a.indices[0]]),
+    ),
+)
+
+LAMBDA_IS_N = Hypothesis("λ = N (S19)", sp.Eq(lam, N), lambda ex: ex.subs(lam, N))
+
+STATIONARY_PI = Hypothesis(
+    "stationarity in every π_d: λ = γ_d / π_d (S16)",
+    sp.Eq(lam, gamma[d] / pi[d]),
+    lambda ex: ex.replace(
+        lambda a: _is_class_sum_of(a, lambda f, v: f.has(lam)),
+        lambda a: sp.Sum(a.function.subs(lam, gamma[a.limits[0][0]] / pi[a.limits[0][0]]), *a.limits),
+    ).subs(lam * pi[d], gamma[d]),
+)
+
+MEAN_UPDATE = Hypothesis(
+    "μ_e is the updated mean (S24)",
+    sp.Eq(mu[e], sample_sum(rho[i, e] * x[i]) / gamma[e]),
+    lambda ex: ex.subs(mu[e], sample_sum(rho[i, e] * x[i]) / gamma[e]),
+)
+
+
+def _integrate(ex):
+    """Evaluate integrals, a finite sum of integrals term by term."""
+
+    def rule(a):
+        inner = a.function
+        if isinstance(inner, sp.Sum):
+            return sp.Sum(sp.Integral(inner.function, *a.limits), *inner.limits)
+        return a
+
+    ex = ex.replace(lambda a: isinstance(a, sp.Integral), rule)
+    return ex.replace(lambda a: isinstance(a, sp.Integral), lambda a: a.doit())
+
+
+def _constant_sums(ex):
+    """Σ_{i=0}^{N-1} k = N k for k free of i."""
+    return ex.replace(
+        lambda a: isinstance(a, sp.Sum) and not (a.function.free_symbols & {lim[0] for lim in a.limits}),
+        lambda a: a.doit(),
+    )
+
+
+def _expand_logs(ex):
+    return sp.expand_log(ex, force=True)
+
+
+def _u(*args):
+    """An unevaluated product, to show the lecture's factors as written."""
+    return sp.Mul(*args, evaluate=False)
+
+
+def _add(*args):
+    return sp.Add(*args, evaluate=False)
+
+
+# --------------------------------------------------------------------------
+# Chapters 1-3: the Gaussian, the mixture, the log of a sum
+# --------------------------------------------------------------------------
+
+G1 = Step(
+    "G1", 1, "the Gaussian density integrates to one",
+    lhs=sp.Integral(pdf(X, c), (X, -sp.oo, sp.oo)),
+    rhs=sp.S.One,
+    justification="SymPy integrates N(X; μ_c, σ_c) over the real line, for any μ_c and σ_c > 0.",
+    method=by_rewriting(_integrate),
+)
+
+G2 = Step(
+    "G2", 2, "the mixture density integrates to one",
+    lhs=sp.Integral(mixture(X), (X, -sp.oo, sp.oo)),
+    rhs=sp.S.One,
+    justification="Integrate term by term (a finite sum); each Gaussian gives 1 and the weights sum to 1.",
+    method=by_rewriting(_integrate, split_sums, SIMPLEX.rewrite),
+    hypotheses=(SIMPLEX,),
+)
+
+G3 = Step(
+    "G3", 3, "the log-likelihood of a sample is a log of a sum",
+    lhs=sp.log(class_sum(joint(z, x[i]), z)),
+    rhs=sp.log(mixture(x[i])),
+    justification="Marginalize the latent class: p(x^{[i]}; θ) = Σ_z p(Z=z, X=x^{[i]}; θ); the log cannot enter the sum.",
+    method=by_rewriting(sift),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 4: the joint
+# --------------------------------------------------------------------------
+
+S1 = Step(
+    "S1", 4, "chain rule: p(Z, X) = p(Z) p(X | Z)",
+    lhs=sp.Integral(pi[z] * pdf(X, z), (X, -sp.oo, sp.oo)),
+    rhs=pi[z],
+    justification="The product of p(Z=z) = π_z and the conditional density p(X | Z=z) is a joint whose marginal in Z is p(Z=z) again.",
+    method=by_rewriting(_integrate),
+)
+
+
+def _stats_normal(value, cls):
+    from sympy.stats import Normal, density
+
+    return density(Normal("X_" + str(cls), mu[cls], sigma[cls]))(value)
+
+
+S2 = Step(
+    "S2", 4, "the factors are Cat(Z; π) and N(X; μ_Z, σ_Z)",
+    lhs=pi[z] * _stats_normal(X, z),
+    rhs=pi[z] * pdf(X, z),
+    justification="The Gaussian density as the book writes it equals SymPy's own (sympy.stats.Normal): no slip in 2σ² or √(2π).",
+    method=by_rewriting(),
+)
+
+S3 = Step(
+    "S3", 4, "the joint written out, Cat in indicator form",
+    lhs=pi[z] * pdf(X, z),
+    rhs=joint(z, X),
+    justification="Π_d π_d^{I(d=z)} keeps only the factor d = z: the sifting property of the indicator.",
+    method=by_rewriting(sift),
+)
+
+J1 = Step(
+    "J1", 4, "the joint is normalized",
+    lhs=class_sum(sp.Integral(joint(z, X), (X, -sp.oo, sp.oo)), z),
+    rhs=sp.S.One,
+    justification="Integrate over x (each Gaussian gives 1), then sum over z (the weights sum to 1).",
+    method=by_rewriting(sift, _integrate, split_sums, lambda ex: SIMPLEX.rewrite(ex.subs(z, d))),
+    hypotheses=(SIMPLEX,),
+)
+
+J2 = Step(
+    "J2", 4, "summing the joint over z gives the mixture",
+    lhs=class_sum(joint(z, X), z),
+    rhs=mixture(X),
+    justification="The sifting property in every term, then rename the summation index.",
+    method=by_rewriting(sift),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 5: E-step, un-normalized responsibilities
+# --------------------------------------------------------------------------
+
+POSTERIOR = joint(z, X) / class_sum(joint(d, X))
+
+S4 = Step(
+    "S4", 5, "Bayes' rule for the latent class",
+    lhs=POSTERIOR,
+    rhs=pdf(X, z) * pi[z] / mixture(X),
+    justification="p(Z=z | X) = p(X | Z=z) p(Z=z) / p(X), with p(X) the marginal of the joint (J2).",
+    method=by_rewriting(sift),
+)
+
+E1 = Step(
+    "E1", 5, "the posterior sums to one over the classes",
+    lhs=class_sum(S4.rhs, z),
+    rhs=sp.S.One,
+    justification="The denominator p(X) does not depend on z, so it moves out of the sum and cancels.",
+    method=by_rewriting(split_sums),
+)
+
+
+def _s5_method(step):
+    ok, work, msg = by_rewriting(sift)(step)
+    if ok and z in sift(step.rhs).free_symbols:
+        return False, work, "the ratio still depends on z"
+    return ok, work, msg or "The ratio is free of z: the posterior is proportional to the joint."
+
+
+S5 = Step(
+    "S5", 5, "the posterior is proportional to the joint",
+    lhs=POSTERIOR / joint(z, X),
+    rhs=1 / mixture(X),
+    justification="Dividing the posterior by the joint leaves 1 / p(X), the same for every class z: normalize later.",
+    method=by_function(_s5_method),
+)
+
+S6 = Step(
+    "S6", 5, "the un-normalized responsibilities",
+    lhs=joint(z, x[i]),
+    rhs=pi[z] * pdf(x[i], z),
+    justification="ρ̃_z^{[i]} is the joint of S3 at X = x^{[i]}; the indicator product keeps π_z.",
+    method=by_rewriting(sift),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 6: E-step, normalizing
+# --------------------------------------------------------------------------
+
+RHO_TILDE = lambda cls: pi[cls] * pdf(x[i], cls)  # noqa: E731  (S6)
+
+S7 = Step(
+    "S7", 6, "normalized responsibilities equal the posterior",
+    lhs=RHO_TILDE(z) / class_sum(RHO_TILDE(d)),
+    rhs=POSTERIOR.subs(X, x[i]),
+    justification="Dividing ρ̃ by its row sum is Bayes' rule (S4) at X = x^{[i]}.",
+    method=by_rewriting(sift),
+)
+
+E2 = Step(
+    "E2", 6, "every row of ρ sums to one",
+    lhs=class_sum(RHO_TILDE(c) / class_sum(RHO_TILDE(d)), c),
+    rhs=sp.S.One,
+    justification="The row sum Σ_d ρ̃_d^{[i]} does not depend on c: it moves out and cancels.",
+    method=by_rewriting(split_sums),
+)
+
+_k = sp.Symbol("k", positive=True)
+E3 = Step(
+    "E3", 6, "a factor common to a row cancels in the normalization",
+    lhs=_k * rho_tilde[i, c] / class_sum(_k * rho_tilde[i, d]),
+    rhs=rho_tilde[i, c] / class_sum(rho_tilde[i, d]),
+    justification="Why the proportional form of S5 suffices: any factor k > 0 shared by a row (like 1/p(x^{[i]})) cancels.",
+    method=by_rewriting(split_sums),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 7: the Q-function
+# --------------------------------------------------------------------------
+
+Q_S8 = sample_sum(class_sum(rho[i, c] * sp.log(joint(c, x[i])), c))
+Q_S9 = sample_sum(class_sum(rho[i, c] * (
+    class_sum(I(d, c) * sp.log(pi[d]))
+    + sp.log(1 / (sigma[c] * sp.sqrt(2 * sp.pi)), evaluate=False)
+    - (x[i] - mu[c]) ** 2 / (2 * sigma[c] ** 2)
+), c))
+Q_S10_WITH_CONSTANT = sample_sum(class_sum(rho[i, c] * (
+    class_sum(I(d, c) * sp.log(pi[d]))
+    - sp.log(sigma[c]) - sp.log(2 * sp.pi) / 2
+    - (x[i] - mu[c]) ** 2 / (2 * sigma[c] ** 2)
+), c))
+
+S8 = Step(
+    "S8", 7, "the Q-function with the joint inserted",
+    lhs=Q_S8,
+    rhs=sample_sum(class_sum(rho[i, c] * sp.log(pi[c] * pdf(x[i], c)), c)),
+    justification="Q = Σ_i Σ_c ρ_c^{[i]} log p(Z=c, X=x^{[i]}; θ), with the joint of S3.",
+    method=by_rewriting(sift, _expand_logs),
+    lhs_display=Q,
+)
+
+S9 = Step(
+    "S9", 7, "the log turns the joint's product into a sum",
+    lhs=Q_S8,
+    rhs=Q_S9,
+    justification="log of a product is the sum of the logs; log Π_d π_d^{I(d=c)} = Σ_d I(d=c) log π_d.",
+    method=by_rewriting(sift, _expand_logs),
+    lhs_display=Q,
+)
+
+S10 = Step(
+    "S10", 7, "the Gaussian's normalizer split off",
+    lhs=Q_S9,
+    rhs=Q_S10_WITH_CONSTANT,
+    justification="log(1/(σ_c √(2π))) = -log σ_c - ½ log(2π).",
+    method=by_rewriting(_expand_logs),
+    lhs_display=Q,
+)
+
+M1 = Step(
+    "M1", 7, "the dropped constant is -(N/2) log 2π",
+    lhs=Q_S10_WITH_CONSTANT - Q_S10,
+    rhs=-N * sp.log(2 * sp.pi) / 2,
+    justification="The constant multiplies Σ_i Σ_c ρ_c^{[i]} = N (rows sum to 1): it shifts Q but moves no argmax.",
+    method=by_rewriting(sift, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    hypotheses=(ROWS,),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 8: maximization, formally
+# --------------------------------------------------------------------------
+
+
+def _s11_method(step):
+    ok, work, msg = by_differentiation(Q_S10, pi[e], sift, split_sums)(step)
+    if not ok:
+        return ok, work, msg
+    if not step.rhs.is_positive:  # γ_e > 0 (a class with γ_e = 0 is empty), π_e > 0
+        return False, work, "the derivative is not shown positive"
+    return True, work, "The derivative is positive for every π_e: Q alone has no maximum inside [0, 1]^D."
+
+
+S11 = Step(
+    "S11", 8, "without the constraint Q grows in every π_e",
+    lhs=sp.Derivative(Q, pi[e]),
+    rhs=gamma[e] / pi[e],
+    justification="∂Q/∂π_e = γ_e/π_e > 0: Q increases without bound in π, so the maximization needs Σ_d π_d = 1.",
+    method=by_function(_s11_method),
+    hypotheses=(GAMMA,),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 9: the Lagrangian
+# --------------------------------------------------------------------------
+
+S12 = Step(
+    "S12", 9, "the constraint function vanishes on the simplex",
+    lhs=g_constraint,
+    rhs=sp.S.Zero,
+    justification="g(π) = 1 - Σ_d π_d is zero exactly when the weights sum to one, so Q̂ = Q + λ g(π) equals Q there.",
+    method=by_rewriting(SIMPLEX.rewrite),
+    hypotheses=(SIMPLEX,),
+)
+
+S13 = Step(
+    "S13", 9, "the Lagrangian written out",
+    lhs=Q_S10 + lam * g_constraint,
+    rhs=sample_sum(class_sum(q_summand(c, i), c)) + lam * (1 - class_sum(pi[d])),
+    justification="Q̂ = Q + λ g(π), with Q of S10 (constant dropped) and g(π) = 1 - Σ_d π_d.",
+    method=by_rewriting(),
+    lhs_display=Q_hat,
+)
+
+# --------------------------------------------------------------------------
+# Chapter 10: cluster probabilities
+# --------------------------------------------------------------------------
+
+S14 = Step(
+    "S14", 10, "derivative of the Lagrangian in π_e",
+    lhs=sp.Derivative(Q_hat, pi[e]),
+    rhs=sample_sum(class_sum(rho[i, c] * I(e, c) * (1 / pi[e]), c)) - lam,
+    justification="SymPy differentiates Q̂ of S13; only the terms with d = e depend on π_e.",
+    method=by_differentiation(LAGRANGIAN, pi[e], sift, split_sums),
+)
+
+S15 = Step(
+    "S15", 10, "1/π_e moves out of the sums",
+    lhs=S14.rhs,
+    rhs=(1 / pi[e]) * sample_sum(class_sum(rho[i, c] * I(e, c), c)) - lam,
+    justification="1/π_e does not depend on i or c.",
+    method=by_rewriting(sift, split_sums),
+)
+
+S16 = Step(
+    "S16", 10, "the indicator picks class e: γ_e appears",
+    lhs=S15.rhs,
+    rhs=gamma[e] / pi[e] - lam,
+    justification="Σ_c ρ_c^{[i]} I(e=c) = ρ_e^{[i]}, and Σ_i ρ_e^{[i]} = γ_e.",
+    method=by_rewriting(sift, split_sums, GAMMA.rewrite),
+    hypotheses=(GAMMA,),
+)
+
+S16b = Step(
+    "S16b", 10, "setting ∂Q̂/∂π_e = 0 gives λ = γ_e/π_e",
+    lhs=lam,
+    rhs=gamma[e] / pi[e],
+    justification="Solve γ_e/π_e - λ = 0 for λ.",
+    method=by_solving(gamma[e] / pi[e] - lam, lam),
+)
+
+S17 = Step(
+    "S17", 10, "the derivative in λ is the constraint",
+    lhs=sp.Derivative(Q_hat, lam),
+    rhs=1 - class_sum(pi[d]),
+    justification="SymPy differentiates Q̂ by λ: ∂Q̂/∂λ = g(π) = 0 is the constraint again.",
+    method=by_differentiation(LAGRANGIAN, lam),
+)
+
+S18 = Step(
+    "S18", 10, "the same λ for every class",
+    lhs=lam * pi[d],
+    rhs=gamma[d],
+    justification="S16 holds for every class d with one and the same λ: γ_{e-1}/π_{e-1} = γ_e/π_e = γ_{e+1}/π_{e+1} = λ.",
+    method=by_rewriting(STATIONARY_PI.rewrite),
+    hypotheses=(STATIONARY_PI,),
+)
+
+S19 = Step(
+    "S19", 10, "the trick: λ = N",
+    lhs=lam,
+    rhs=N,
+    justification="λ = λ·1 = λ Σ_d π_d = Σ_d λ π_d = Σ_d (γ_d/π_d) π_d = Σ_d γ_d = N.",
+    method=by_chain([
+        (_u(lam, 1), "multiply by one", ()),
+        (lam * class_sum(pi[d]), "the weights sum to one", (SIMPLEX.rewrite,)),
+        (class_sum(lam * pi[d]), "λ does not depend on d", (split_sums,)),
+        (class_sum(_u(gamma[d] / pi[d], pi[d])), "stationarity: λ = γ_d/π_d for every d (S16, S18)",
+         (STATIONARY_PI.rewrite, split_sums)),
+        (class_sum(gamma[d]), "cancel π_d", (split_sums,)),
+    ], GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    hypotheses=(SIMPLEX, STATIONARY_PI, GAMMA, ROWS),
+)
+
+S20 = Step(
+    "S20", 10, "the update of the weights: π_e = γ_e / N",
+    lhs=pi[e],
+    rhs=gamma[e] / N,
+    justification="Solve the stationarity condition γ_e/π_e - λ = 0 with λ = N for π_e.",
+    method=by_solving(gamma[e] / pi[e] - lam, pi[e], LAMBDA_IS_N.rewrite),
+    hypotheses=(LAMBDA_IS_N,),
+)
+
+M2 = Step(
+    "M2", 10, "the updated weights sum to one",
+    lhs=class_sum(gamma[d] / N),
+    rhs=sp.S.One,
+    justification="Σ_d γ_d = Σ_i Σ_d ρ_d^{[i]} = N: the update stays on the simplex.",
+    method=by_rewriting(GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    hypotheses=(GAMMA, ROWS),
+)
+
+
+def _eliminated_weights(n, dd):
+    """π_d maximizing Σ_d γ_d log π_d with π_{D-1} = 1 - Σ_{d<D-1} π_d, for concrete N, D."""
+    p = sp.symbols(f"p0:{dd - 1}", positive=True)
+    r = {(ii, cc): rho[ii, cc] for ii in range(n) for cc in range(dd)}
+    g = [sum(r[ii, cc] for ii in range(n)) for cc in range(dd)]
+    last = 1 - sum(p)
+    objective = sum(g[cc] * sp.log(p[cc]) for cc in range(dd - 1)) + g[dd - 1] * sp.log(last)
+    sol = sp.solve([sp.diff(objective, pc) for pc in p], p, dict=True)
+    return p, g, sol
+
+
+def _m3_method(step):
+    sizes = [(2, 2), (3, 2), (2, 3), (3, 3), (2, 4)]
+    for n, dd in sizes:
+        p, g, sol = _eliminated_weights(n, dd)
+        if len(sol) != 1:
+            return False, (), f"N={n}, D={dd}: expected one stationary point, got {len(sol)}"
+        # Rows sum to one: ρ_{D-1}^{[i]} = 1 - Σ_{c<D-1} ρ_c^{[i]}, so Σ_c γ_c = N.
+        rows = {rho[ii, dd - 1]: 1 - sum(rho[ii, cc] for cc in range(dd - 1)) for ii in range(n)}
+        for cc in range(dd - 1):
+            claimed = instantiate(step.rhs, n, dd, e=cc).subs(gamma[cc], g[cc])
+            if sp.simplify((sol[0][p[cc]] - claimed).subs(rows)) != 0:
+                return False, (), f"N={n}, D={dd}: π_{cc} = {sol[0][p[cc]]} differs from the claim"
+    sz = ", ".join(f"(N={n}, D={dd})" for n, dd in sizes)
+    return True, (), f"Eliminating π_{{D-1}} and solving ∇ = 0 gives γ_e/N exactly, for {sz}."
+
+
+M3 = Step(
+    "M3", 10, "without λ: eliminating π_{D-1} gives the same weights",
+    lhs=pi[e],
+    rhs=gamma[e] / N,
+    justification="An independent check of the Lagrange trick: substitute π_{D-1} = 1 - Σ_{d<D-1} π_d and maximize without a multiplier.",
+    method=by_function(_m3_method),
+    kind="exact",
+    hypotheses=(ROWS,),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 11: means
+# --------------------------------------------------------------------------
+
+S21 = Step(
+    "S21", 11, "derivative of the Lagrangian in μ_e",
+    lhs=sp.Derivative(Q_hat, mu[e]),
+    rhs=sample_sum(rho[i, e] * _u(-2, x[i] - mu[e], -1, 1 / (2 * sigma[e] ** 2))),
+    justification="SymPy differentiates Q̂ of S13; the chain rule on -(x^{[i]} - μ_e)²/(2σ_e²) gives -2(x^{[i]} - μ_e)(-1)/(2σ_e²).",
+    method=by_differentiation(LAGRANGIAN, mu[e], sift, split_sums),
+)
+
+S22 = Step(
+    "S22", 11, "multiply the stationarity condition by σ_e²",
+    lhs=sigma[e] ** 2 * S21.rhs,
+    rhs=sample_sum(rho[i, e] * (x[i] - mu[e])),
+    justification="σ_e² > 0 does not depend on i, so ∂Q̂/∂μ_e = 0 exactly when this sum is 0.",
+    method=by_rewriting(split_sums),
+)
+
+S23 = Step(
+    "S23", 11, "split the sum: γ_e appears",
+    lhs=S22.rhs,
+    rhs=sample_sum(rho[i, e] * x[i]) - gamma[e] * mu[e],
+    justification="Σ_i ρ_e^{[i]} μ_e = μ_e Σ_i ρ_e^{[i]} = γ_e μ_e.",
+    method=by_rewriting(split_sums, GAMMA.rewrite),
+    hypotheses=(GAMMA,),
+)
+
+S24 = Step(
+    "S24", 11, "the update of the means",
+    lhs=mu[e],
+    rhs=(1 / gamma[e]) * sample_sum(rho[i, e] * x[i]),
+    justification="Solve Σ_i ρ_e^{[i]} x^{[i]} - γ_e μ_e = 0 for μ_e.",
+    method=by_solving(S23.rhs, mu[e]),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 12: standard deviations
+# --------------------------------------------------------------------------
+
+S25 = Step(
+    "S25", 12, "derivative of the Lagrangian in σ_e",
+    lhs=sp.Derivative(Q_hat, sigma[e]),
+    rhs=sample_sum(rho[i, e] * _add(-1 / sigma[e], -_u(-2, (x[i] - mu[e]) ** 2, 1 / (2 * sigma[e] ** 3)))),
+    justification="SymPy differentiates Q̂ of S13: d(-log σ)/dσ = -1/σ and d(σ^{-2})/dσ = -2σ^{-3}.",
+    method=by_differentiation(LAGRANGIAN, sigma[e], sift, split_sums),
+)
+
+S26 = Step(
+    "S26", 12, "the signs simplified",
+    lhs=S25.rhs,
+    rhs=sample_sum(rho[i, e] * (-1 / sigma[e] + (x[i] - mu[e]) ** 2 / sigma[e] ** 3)),
+    justification="-(-2)/(2σ_e³) = 1/σ_e³.",
+    method=by_rewriting(split_sums),
+)
+
+S27 = Step(
+    "S27", 12, "multiply the stationarity condition by σ_e³",
+    lhs=sigma[e] ** 3 * S26.rhs,
+    rhs=sample_sum(rho[i, e] * (-sigma[e] ** 2 + (x[i] - mu[e]) ** 2)),
+    justification="σ_e³ > 0 does not depend on i.",
+    method=by_rewriting(split_sums),
+)
+
+S28 = Step(
+    "S28", 12, "split the sum: γ_e appears",
+    lhs=S27.rhs,
+    rhs=sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2) - gamma[e] * sigma[e] ** 2,
+    justification="Σ_i ρ_e^{[i]} σ_e² = γ_e σ_e².",
+    method=by_rewriting(split_sums, GAMMA.rewrite),
+    hypotheses=(GAMMA,),
+)
+
+S29 = Step(
+    "S29", 12, "the update of the standard deviations",
+    lhs=sigma[e],
+    rhs=sp.sqrt((1 / gamma[e]) * sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2)),
+    justification="Solve S28 = 0 for σ_e; of the two roots ±√(·) only the positive one is a standard deviation.",
+    method=by_solving(S28.rhs, sigma[e]),
+)
+
+# --------------------------------------------------------------------------
+# Second-order conditions: the stationary point is a maximum
+# --------------------------------------------------------------------------
+
+
+def _at_stationary_point(ex):
+    """Σ ρ x = γ μ (S24) and Σ ρ x² = γ (σ² + μ²) (S28 with S24), after splitting sums."""
+    s_rho = sample_sum(rho[i, e])
+    s_x = sample_sum(rho[i, e] * x[i])
+    s_xx = sample_sum(rho[i, e] * x[i] ** 2)
+    return split_sums(ex).subs({s_xx: gamma[e] * (sigma[e] ** 2 + mu[e] ** 2), s_x: gamma[e] * mu[e], s_rho: gamma[e]})
+
+
+def _hessian_method(step):
+    v = (mu[e], sigma[e])
+    first = [split_sums(sift(sp.diff(LAGRANGIAN, a))) for a in v]
+    hess = sp.Matrix(2, 2, lambda r, s: _at_stationary_point(sift(sp.diff(first[r], v[s]))))
+    work = [("SymPy's Hessian of Q̂ in (μ_e, σ_e) at the stationary point", hess)]
+    if not all(is_zero(t) for t in (hess - step.rhs)):
+        return False, work, "the Hessian differs from the claim"
+    if not (hess[0, 0].is_negative and hess.det().is_positive):
+        return False, work, "the Hessian is not shown negative definite"
+    return True, work, "H₁₁ < 0 and det H > 0: negative definite, so the stationary point is a maximum in (μ_e, σ_e)."
+
+
+H1 = Step(
+    "H1", 12, "the Hessian in (μ_e, σ_e) is negative definite",
+    lhs=sp.Symbol("H_{\\mu_e \\sigma_e}"),
+    rhs=sp.Matrix([[-gamma[e] / sigma[e] ** 2, 0], [0, -2 * gamma[e] / sigma[e] ** 2]]),
+    justification="Second derivatives of Q̂ at μ_e of S24 and σ_e of S29: -γ_e/σ_e² and -2γ_e/σ_e², no cross term.",
+    method=by_function(_hessian_method),
+    hypotheses=(GAMMA,),
+)
+
+
+def _concave_method(step):
+    objective = class_sum(gamma[c] * sp.log(pi[c]), c)
+    second = sift(sp.diff(sift(sp.diff(objective, pi[e])), pi[d]))
+    work = [("SymPy's ∂²/∂π_d∂π_e of Σ_c γ_c log π_c", second)]
+    if not is_zero(second - step.rhs):
+        return False, work, "the second derivative differs from the claim"
+    diag = step.rhs.subs(d, e)
+    if not diag.is_negative:
+        return False, work, "the diagonal is not shown negative"
+    return True, work, "Diagonal with negative entries: Σ_c γ_c log π_c is strictly concave, so on the simplex its stationary point (S20) is the maximum."
+
+
+H2 = Step(
+    "H2", 10, "the weights' part of Q is strictly concave",
+    lhs=sp.Derivative(class_sum(gamma[c] * sp.log(pi[c]), c), pi[e], pi[d]),
+    rhs=-gamma[e] / pi[e] ** 2 * I(d, e),
+    justification="The Hessian of Σ_c γ_c log π_c is diagonal with entries -γ_e/π_e² < 0.",
+    method=by_function(_concave_method),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 13: summary
+# --------------------------------------------------------------------------
+
+
+#: ∂Q̂/∂π_e, ∂Q̂/∂μ_e and ∂Q̂/∂σ_e (S16, S21, S26) with the three updates substituted.
+_AT_UPDATES = sp.Matrix([
+    (gamma[e] / pi[e] - lam).subs({pi[e]: gamma[e] / N, lam: N}),
+    S21.rhs.subs(mu[e], sample_sum(rho[i, e] * x[i]) / gamma[e]),
+    S26.rhs.subs(sigma[e], sp.sqrt(sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2) / gamma[e])),
+])
+
+
+def _updates_method(step):
+    values = [sp.simplify(split_sums(GAMMA.rewrite(split_sums(v)))) for v in step.lhs]
+    work = [("SymPy's simplification of the three derivatives at the updates", sp.Matrix(values))]
+    ok = all(is_zero(v - r) for v, r in zip(values, step.rhs))
+    return ok, work, "" if ok else "an update does not make its derivative vanish"
+
+
+U1 = Step(
+    "U1", 13, "the three updates solve the stationarity conditions",
+    lhs=_AT_UPDATES,
+    rhs=sp.zeros(3, 1),
+    justification="With π_e = γ_e/N and λ = N, μ_e of S24, and σ_e of S29 (with the updated μ_e), ∂Q̂/∂π_e, ∂Q̂/∂μ_e and ∂Q̂/∂σ_e all vanish.",
+    method=by_function(_updates_method),
+    hypotheses=(GAMMA,),
+    lhs_display=sp.Matrix([sp.Derivative(Q_hat, pi[e]), sp.Derivative(Q_hat, mu[e]), sp.Derivative(Q_hat, sigma[e])]),
+)
+
+
+# --------------------------------------------------------------------------
+# Chapter 14: the important remark
+# --------------------------------------------------------------------------
+
+_mu_old = sp.Symbol("mu_old", real=True)
+
+R1 = Step(
+    "R1", 14, "σ with the old mean overestimates: the parallel-axis identity",
+    lhs=sample_sum(rho[i, e] * (x[i] - _mu_old) ** 2),
+    rhs=sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2) + gamma[e] * (mu[e] - _mu_old) ** 2,
+    justification="With μ_e the update S24, the weighted squared deviations about any other point exceed those about μ_e by γ_e (μ_e - μ_old)².",
+    method=by_rewriting(MEAN_UPDATE.rewrite, split_sums, GAMMA.rewrite, split_sums),
+    hypotheses=(MEAN_UPDATE, GAMMA),
+)
+
+#: All steps, in the order of the lecture.
+STEPS = (
+    G1, G2, G3,
+    S1, S2, S3, J1, J2,
+    S4, E1, S5, S6,
+    S7, E2, E3,
+    S8, S9, S10, M1,
+    S11,
+    S12, S13,
+    S14, S15, S16, S16b, S17, S18, S19, S20, M2, M3, H2,
+    S21, S22, S23, S24,
+    S25, S26, S27, S28, S29, H1,
+    U1,
+    R1,
+)
