@@ -542,29 +542,32 @@ M2 = Step(
 )
 
 
-def _eliminated_weights(n, dd):
-    """π_d maximizing Σ_d γ_d log π_d with π_{D-1} = 1 - Σ_{d<D-1} π_d, for concrete N, D."""
+def _eliminated_weights(dd):
+    """π_d maximizing Σ_d γ_d log π_d with π_{D-1} = 1 - Σ_{d<D-1} π_d, for concrete D.
+
+    Returns the weights' symbols, the γ symbols and SymPy's stationary points.
+    """
     p = sp.symbols(f"p0:{dd - 1}", positive=True)
-    r = {(ii, cc): rho[ii, cc] for ii in range(n) for cc in range(dd)}
-    g = [sum(r[ii, cc] for ii in range(n)) for cc in range(dd)]
-    last = 1 - sum(p)
-    objective = sum(g[cc] * sp.log(p[cc]) for cc in range(dd - 1)) + g[dd - 1] * sp.log(last)
-    sol = sp.solve([sp.diff(objective, pc) for pc in p], p, dict=True)
-    return p, g, sol
+    g = sp.symbols(f"g0:{dd}", positive=True)
+    objective = sum(g[k] * sp.log(p[k]) for k in range(dd - 1)) + g[dd - 1] * sp.log(1 - sum(p))
+    return p, g, sp.solve([sp.diff(objective, pk) for pk in p], p, dict=True)
 
 
 def _m3_method(step):
-    sizes = [(2, 2), (3, 2), (2, 3), (3, 3), (2, 4)]
+    sizes = [(2, 2), (3, 2), (2, 3), (3, 3), (2, 4), (3, 4)]
     for n, dd in sizes:
-        p, g, sol = _eliminated_weights(n, dd)
+        p, g, sol = _eliminated_weights(dd)
         if len(sol) != 1:
-            return False, (), f"N={n}, D={dd}: expected one stationary point, got {len(sol)}"
-        # Rows sum to one: ρ_{D-1}^{[i]} = 1 - Σ_{c<D-1} ρ_c^{[i]}, so Σ_c γ_c = N.
-        rows = {rho[ii, dd - 1]: 1 - sum(rho[ii, cc] for cc in range(dd - 1)) for ii in range(n)}
-        for cc in range(dd - 1):
-            claimed = instantiate(step.rhs, n, dd, e=cc).subs(gamma[cc], g[cc])
-            if sp.simplify((sol[0][p[cc]] - claimed).subs(rows)) != 0:
-                return False, (), f"N={n}, D={dd}: π_{cc} = {sol[0][p[cc]]} differs from the claim"
+            return False, (), f"D={dd}: expected one stationary point, got {len(sol)}"
+        # γ_c = Σ_i ρ_c^{[i]} for N concrete samples; rows sum to one:
+        # ρ_{D-1}^{[i]} = 1 - Σ_{c<D-1} ρ_c^{[i]}.
+        rows = {rho[ii, dd - 1]: 1 - sum(rho[ii, k] for k in range(dd - 1)) for ii in range(n)}
+        gammas = {g[k]: sum(rho[ii, k] for ii in range(n)) for k in range(dd)}
+        for k in range(dd - 1):
+            claimed = instantiate(GAMMA.rewrite(step.rhs), n, dd, e=k)
+            found = sol[0][p[k]].subs(gammas)
+            if sp.simplify((found - claimed).subs(rows)) != 0:
+                return False, (), f"N={n}, D={dd}: π_{k} = {found} differs from the claim"
     sz = ", ".join(f"(N={n}, D={dd})" for n, dd in sizes)
     return True, (), f"Eliminating π_{{D-1}} and solving ∇ = 0 gives γ_e/N exactly, for {sz}."
 

@@ -1,0 +1,203 @@
+"""gmmderive.symbolic: every step proves, wrong steps are rejected, the bridge to numbers."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import gmmderive as g
+from gmmderive import symbolic as gs
+from gmmderive.symbolic import bridge
+from gmmderive.symbolic._tactics import sift, split_sums
+
+e, i, N, D = gs.e, gs.i, gs.N, gs.D
+rho, x, mu, sigma, gamma, pi = gs.rho, gs.x, gs.mu, gs.sigma, gs.gamma, gs.pi
+
+
+def S(expr):
+    return sp.Sum(expr, (i, 0, N - 1))
+
+
+@pytest.mark.parametrize("step", gs.STEPS, ids=[s.id for s in gs.STEPS])
+def test_every_step_is_proven(step):
+    proof = step.check()
+    assert proof.passed, proof.message
+    assert proof.kind == step.kind in gs.KINDS
+
+
+def test_lecture_steps_are_all_there():
+    ids = {s.id for s in gs.STEPS}
+    assert {f"S{k}" for k in range(1, 30)} <= ids
+    assert len(ids) == len(gs.STEPS)  # unique ids
+    assert {s.chapter for s in gs.STEPS} == set(gs.CHAPTERS)  # every chapter has a step
+
+
+def test_required_steps_are_general():
+    for sid in ("S14", "S20", "S21", "S24", "S25", "S29", "S19"):
+        assert gs.step(sid).kind == "general"
+
+
+def test_exact_steps_use_several_sizes():
+    exact = [s for s in gs.STEPS if s.kind == "exact"]
+    assert exact
+    for s in exact:
+        assert "D=2" in s.check().message and "D=3" in s.check().message
+
+
+def test_derivatives_are_taken_by_sympy_not_typed():
+    # The work shown for S14 is SymPy's derivative of the full Lagrangian.
+    proof = gs.step("S14").prove()
+    label, derivative = proof.work[0]
+    assert "derivative" in label
+    expected = sp.diff(gs.LAGRANGIAN, pi[e])
+    assert split_sums(sift(derivative - expected)) == 0
+
+
+WRONG = {
+    # a sign
+    "S14": lambda s: -s.rhs,
+    "S21": lambda s: -s.rhs,
+    # a missing factor
+    "S20": lambda s: gamma[e],
+    "S22": lambda s: 2 * s.rhs,
+    "S16": lambda s: gamma[e] - gs.lam,
+    # σ² instead of σ
+    "S29": lambda s: s.rhs**2,
+    # N instead of γ_e
+    "S24": lambda s: S(rho[i, e] * x[i]) / N,
+    "M3": lambda s: gamma[e] / D,
+    # D instead of N
+    "S19": lambda s: D,
+    "M1": lambda s: -D * sp.log(2 * sp.pi) / 2,
+    "G1": lambda s: sp.Integer(2),
+    "S25": lambda s: S(rho[i, e] * (-1 / sigma[e] + (x[i] - mu[e]) ** 2 / sigma[e] ** 2)),
+    "H1": lambda s: -s.rhs,
+    "H2": lambda s: -s.rhs,
+    "U1": lambda s: sp.Matrix([0, 1, 0]),
+    "S2": lambda s: pi[gs.z] * gs.normal_pdf(gs.X, mu[gs.z], sigma[gs.z]) * 2,
+}
+
+
+@pytest.mark.parametrize("sid", sorted(WRONG))
+def test_checker_rejects_a_wrong_rhs(sid):
+    step = gs.step(sid)
+    wrong = step.with_rhs(WRONG[sid](step))
+    proof = wrong.check()
+    assert not proof.passed
+    assert proof.message
+    with pytest.raises(gs.ProofError, match=sid):
+        wrong.prove()
+
+
+def test_wrong_gaussian_normalizer_is_caught():
+    # 1/(σ√π) instead of 1/(σ√(2π)): the book's density would not match SymPy's.
+    s = gs.step("S2")
+    bad = pi[gs.z] / (sigma[gs.z] * sp.sqrt(sp.pi)) * sp.exp(-((gs.X - mu[gs.z]) ** 2) / (2 * sigma[gs.z] ** 2))
+    assert not s.with_rhs(bad).check().passed
+
+
+def test_steps_display_in_lecture_notation():
+    md = gs.step("S24")._repr_markdown_()
+    assert r"x^{[i]}" in md and r"\rho_{e}^{[i]}" in md and r"\gamma_{e}" in md
+    assert "S24" in md and "chapter 11" in md
+    proof_md = gs.step("S14").prove()._repr_markdown_()
+    assert "✔" in proof_md and r"\mathbb{I}" not in gs.latex(gs.step("S16").rhs)
+    assert r"\hat{Q}" in gs.latex(gs.step("S14").equation)
+
+
+def test_step_lookup():
+    assert gs.step("S20").chapter == 10
+    assert all(s.chapter == 11 for s in gs.steps(11))
+    with pytest.raises(KeyError, match="no step"):
+        gs.step("S99")
+    with pytest.raises(ValueError, match="no chapter"):
+        gs.steps(15)
+
+
+def test_a_crashing_proof_fails_cleanly():
+    s = gs.step("S19").with_rhs(sp.Symbol("y"))
+    proof = s.check()
+    assert not proof.passed and "fails" in proof.message
+
+
+# -- the bridge from symbols to numbers ---------------------------------------
+
+RNG = np.random.default_rng(42)
+X8 = RNG.normal(0.0, 2.0, 8)
+P3 = g.GMMParams([0.2, 0.5, 0.3], [-1.0, 0.0, 2.0], [0.5, 1.0, 1.5])
+
+
+@pytest.mark.parametrize("params", [P3, g.GMMParams([0.7, 0.3], [1.0, 4.0], [1.0, 0.3])])
+def test_numeric_e_step_agrees_with_the_proven_one(params):
+    assert bridge.check_e_step(g.e_step, X8, params)
+    np.testing.assert_allclose(g.e_step(X8, params), bridge.symbolic_e_step(X8, params), rtol=1e-12)
+
+
+def test_numeric_m_step_agrees_with_the_proven_updates():
+    resp = g.e_step(X8, P3)
+    assert bridge.check_m_step(g.m_step, X8, resp)
+    hard = np.eye(2)[[0, 0, 1, 1, 0, 1, 1, 0]]
+    assert bridge.check_m_step(g.m_step, X8, hard)
+
+
+def test_bridge_catches_the_e_step_without_pi():
+    """The slip of the lecture's first companion code: N(x; μ_c, σ_c) without π_c."""
+
+    def e_step_without_pi(xv, params):
+        dens = np.exp(g.log_joint(xv, params) - np.log(params.weights))
+        return dens / dens.sum(axis=1, keepdims=True)
+
+    assert not bridge.check_e_step(e_step_without_pi, X8, P3)
+
+
+def test_bridge_catches_sigma_with_the_old_mean():
+    def m_step_old_mean(xv, resp, old=P3):
+        new = g.m_step(xv, resp)
+        gam = resp.sum(axis=0)
+        var = (resp * (xv[:, None] - old.means) ** 2).sum(axis=0) / gam
+        return g.GMMParams(new.weights, new.means, np.sqrt(var))
+
+    assert not bridge.check_m_step(m_step_old_mean, X8, g.e_step(X8, P3))
+
+
+# -- the command line ---------------------------------------------------------
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "gmmderive", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_verify_command():
+    out = run_cli("verify")
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[-1] == f"{len(gs.STEPS)} passed, 0 failed"
+    assert any(line.startswith("S20") and "general" in line for line in lines)
+
+
+def test_verify_json_and_chapter():
+    out = run_cli("verify", "--json", "--chapter", "11")
+    assert out.returncode == 0
+    rows = json.loads(out.stdout)
+    assert {r["id"] for r in rows} == {s.id for s in gs.steps(11)}
+    for r in rows:
+        assert set(r) == {"id", "chapter", "name", "kind", "passed", "seconds"}
+        assert r["kind"] in ("general", "exact") and r["passed"] is True and r["chapter"] == 11
+
+
+def test_verify_bad_chapter_and_help():
+    assert run_cli("verify", "--chapter", "99").returncode == 2
+    help_text = run_cli("--help").stdout
+    assert "verify" in help_text
+
+
+def test_verify_exit_status_on_failure(monkeypatch, capsys):
+    from gmmderive import __main__ as cli
+
+    broken = gs.step("S20").with_rhs(gamma[e])
+    monkeypatch.setattr(gs, "verify", lambda chapter=None: [broken.check()])
+    assert cli.main(["verify"]) == 1
+    assert capsys.readouterr().out.strip().endswith("0 passed, 1 failed")
