@@ -18,7 +18,7 @@ from .core import (
     unnormalized_responsibilities,
 )
 from .estimator import GaussianMixture1D
-from .fit import ConvergenceWarning, FitResult, fit, initial_params
+from .fit import ConvergenceWarning, FitResult, em_path, fit, initial_params
 from .params import GMMParams
 
 __version__ = "0.1.0"
@@ -31,6 +31,7 @@ __all__ = [
     "GaussianMixture1D",
     "class_responsibilities",
     "e_step",
+    "em_path",
     "fit",
     "initial_params",
     "log_density",

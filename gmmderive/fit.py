@@ -199,6 +199,41 @@ def _run_em(x, params, *, max_iter, tol, std_floor):
     return params, resp, np.array(history), n_iter, converged, collapsed, empty
 
 
+def em_path(x, init: GMMParams, n_iter: int, *, e_step=None, m_step=None):
+    """The parameters after each of ``n_iter`` EM iterations, for watching EM work.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+    init : GMMParams
+        θ^{[0]}.
+    n_iter : int
+        Number of iterations.
+    e_step, m_step : callable, optional
+        Replacements for :func:`gmmderive.e_step` and :func:`gmmderive.m_step`
+        (signatures ``e_step(x, params)`` and ``m_step(x, resp, previous=params)``),
+        for example those of :mod:`gmmderive.variants`.
+
+    Returns
+    -------
+    params : list of GMMParams, length n_iter + 1
+        θ^{[0]}, θ^{[1]}, ..., in the order EM produced the components.
+    log_likelihoods : ndarray, shape (n_iter + 1,)
+    """
+    from .core import e_step as default_e, log_likelihood, m_step as default_m
+
+    xs = check_data(x)
+    n_iter = check_positive_int(n_iter, "n_iter", minimum=0)
+    if not isinstance(init, GMMParams):
+        raise ValueError("init must be a GMMParams")
+    e_fn = e_step or default_e
+    m_fn = m_step or default_m
+    path = [init]
+    for _ in range(n_iter):
+        path.append(m_fn(xs, e_fn(xs, path[-1]), previous=path[-1]))
+    return path, np.array([log_likelihood(xs, p) for p in path])
+
+
 def fit(
     x,
     n_components: int | None = None,

@@ -201,3 +201,29 @@ def test_real_datasets_match_their_sources():
     v = galaxies()
     assert v.shape == (82,) and v.dtype == np.float64
     assert v.mean() == pytest.approx(20828.17, abs=0.01)
+
+
+def test_em_path_matches_fit():
+    x = two_clusters()
+    start = g.initial_params(x, 2)
+    path, lls = g.em_path(x, start, 5)
+    res = g.fit(x, init=start, max_iter=5, tol=0.0)
+    assert len(path) == 6 and path[0] == start
+    np.testing.assert_allclose(lls, res.history, rtol=1e-12)
+    np.testing.assert_allclose(np.sort(path[-1].means), res.params.means, rtol=1e-12)
+    with pytest.raises(ValueError, match="n_iter must be >= 0"):
+        g.em_path(x, start, -1)
+
+
+def test_variants_differ_from_em_and_old_mean_is_not_better():
+    from gmmderive import variants
+
+    x = two_clusters()
+    start = g.GMMParams([0.8, 0.2], [-1.0, 1.0], [2.0, 2.0])
+    r = g.e_step(x, start)
+    assert not np.allclose(variants.e_step_without_weights(x, start), r)
+    exact = g.m_step(x, r)
+    old = variants.m_step_with_old_mean(x, r, previous=start)
+    np.testing.assert_array_equal(old.means, exact.means)
+    assert (old.stds > exact.stds).all()  # parallel-axis identity (R1)
+    assert g.q_function(x, r, old) < g.q_function(x, r, exact)

@@ -10,6 +10,7 @@ import sympy as sp
 
 import gmmderive as g
 from gmmderive import symbolic as gs
+from gmmderive import variants
 from gmmderive.symbolic import bridge
 from gmmderive.symbolic._tactics import sift, split_sums
 
@@ -145,22 +146,17 @@ def test_numeric_m_step_agrees_with_the_proven_updates():
 
 def test_bridge_catches_the_e_step_without_pi():
     """The slip of the lecture's first companion code: N(x; μ_c, σ_c) without π_c."""
-
-    def e_step_without_pi(xv, params):
-        dens = np.exp(g.log_joint(xv, params) - np.log(params.weights))
-        return dens / dens.sum(axis=1, keepdims=True)
-
-    assert not bridge.check_e_step(e_step_without_pi, X8, P3)
+    assert not bridge.check_e_step(variants.e_step_without_weights, X8, P3)
+    # with equal weights the slip is harmless, and the bridge agrees
+    equal = g.GMMParams([1 / 3] * 3, P3.means, P3.stds)
+    assert bridge.check_e_step(variants.e_step_without_weights, X8, equal)
 
 
 def test_bridge_catches_sigma_with_the_old_mean():
-    def m_step_old_mean(xv, resp, old=P3):
-        new = g.m_step(xv, resp)
-        gam = resp.sum(axis=0)
-        var = (resp * (xv[:, None] - old.means) ** 2).sum(axis=0) / gam
-        return g.GMMParams(new.weights, new.means, np.sqrt(var))
+    def m_old(xv, resp):
+        return variants.m_step_with_old_mean(xv, resp, previous=P3)
 
-    assert not bridge.check_m_step(m_step_old_mean, X8, g.e_step(X8, P3))
+    assert not bridge.check_m_step(m_old, X8, g.e_step(X8, P3))
 
 
 # -- the command line ---------------------------------------------------------
