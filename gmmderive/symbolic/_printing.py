@@ -26,6 +26,26 @@ class LectureLatexPrinter(LatexPrinter):
         tex = rf"\mathbb{{I}}({self._print(expr.args[0])}={self._print(expr.args[1])})"
         return rf"{tex}^{{{exp}}}" if exp else tex
 
+    def _print_Sum(self, expr):
+        # Σ_i Σ_c as the lecture writes it, not one Σ under a stacked range.
+        if len(expr.limits) == 1:
+            return super()._print_Sum(expr)
+        heads = [
+            rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+            for v, lo, hi in reversed(expr.limits[1:])
+        ]
+        return " ".join(heads) + " " + self._print_Sum(sp.Sum(expr.function, expr.limits[0]))
+
+    def _print_Derivative(self, expr):
+        # Always ∂: the objectives depend on many parameters.
+        variables = "".join(rf"\partial {self._print(v)}" for v, n in expr.variable_count for _ in range(n))
+        order = sum(n for _, n in expr.variable_count)
+        top = r"\partial" if order == 1 else rf"\partial^{{{order}}}"
+        body = self._print(expr.expr)
+        if isinstance(expr.expr, sp.Symbol):
+            return rf"\frac{{{top} {body}}}{{{variables}}}"
+        return rf"\frac{{{top}}}{{{variables}}} \left({body}\right)"
+
     def _print_Symbol(self, expr, style="plain"):
         if expr.name == "Qhat":
             return r"\hat{Q}"

@@ -67,12 +67,13 @@ class Proof:
 
     def _repr_markdown_(self):
         mark = "✔" if self.passed else "✘"
-        head = f"{mark} **{self.step.id} {'proven' if self.passed else 'FAILED'}** ({self.kind}): {self.step.name}."
-        lines = [head]
+        status = "proven" if self.passed else "FAILED"
+        lines = [f"{mark} **{self.step.id} {status}** ({self.kind}) · {self.step.name}", "",
+                 self.step._claim_markdown()]
         for label, expr in self.work:
-            lines.append(f"\n{label}:\n\n$$ {latex(expr)} $$")
+            lines += ["", f"{label}:", "", f"$$ {latex(expr)} $$"]
         if self.message:
-            lines.append(f"\n{self.message}")
+            lines += ["", self.message]
         return "\n".join(lines)
 
     def __repr__(self):
@@ -147,16 +148,14 @@ class Step:
         """The same step claiming another right-hand side (to show the checker rejects it)."""
         return replace(self, rhs=sp.sympify(rhs))
 
-    def _repr_markdown_(self):
-        hyps = ""
+    def _claim_markdown(self) -> str:
+        text = f"$$ {latex(self.equation)} $$\n\n*Why:* {self.justification}"
         if self.hypotheses:
-            hyps = "\n\nUsing: " + "; ".join(
-                f"{h.name} (${latex(h.statement)}$)" for h in self.hypotheses
-            )
-        return (
-            f"**{self.id}** (chapter {self.chapter}, {self.kind}): {self.name}\n\n"
-            f"$$ {latex(self.equation)} $$\n\n*Why:* {self.justification}{hyps}"
-        )
+            text += "\n\n*Using:* " + "; ".join(f"{h.name}, ${latex(h.statement)}$" for h in self.hypotheses)
+        return text
+
+    def _repr_markdown_(self):
+        return f"**{self.id}** (chapter {self.chapter}, {self.kind}) · {self.name}\n\n{self._claim_markdown()}"
 
     def __repr__(self):
         return f"<Step {self.id} (chapter {self.chapter}): {self.name}>"
