@@ -14,7 +14,7 @@ from __future__ import annotations
 from ._printing import LectureLatexPrinter, init_printing, latex
 from ._step import KINDS, Hypothesis, Proof, ProofError, Step
 from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
-from .steps import CHAPTERS, LAGRANGIAN, STEPS
+from .derivation import CHAPTERS, LAGRANGIAN, STEPS
 
 
 def step(step_id: str) -> Step:

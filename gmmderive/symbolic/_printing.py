@@ -9,8 +9,29 @@ _GREEK = {"rho": r"\rho", "rhotilde": r"\tilde{\rho}", "gamma": r"\gamma", "pi":
           "mu": r"\mu", "sigma": r"\sigma"}
 
 
+_INV_SQRT_2PI = (sp.S.Half, sp.sqrt(2), 1 / sp.sqrt(sp.pi))  # SymPy's form of 1/√(2π)
+_INV_SQRT_2PI_TEX = sp.Symbol(r"\frac{1}{\sqrt{2\pi}}")
+
+
 class LectureLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, with the lecture's notation for indexed symbols."""
+
+    def _print_Mul(self, expr):
+        # SymPy writes 1/(σ√(2π)) as √2/(2√π σ); show the Gaussian's normalizer as written.
+        args = list(expr.args)
+        if all(a in args for a in _INV_SQRT_2PI):
+            for a in _INV_SQRT_2PI:
+                args.remove(a)
+            inv_std = [a for a in args if a.is_Pow and a.exp == -1 and isinstance(a.base, sp.Indexed)
+                       and a.base.base.label.name == "sigma"]
+            if inv_std:
+                args.remove(inv_std[0])
+                norm = sp.Symbol(rf"\frac{{1}}{{{self._print(inv_std[0].base)} \sqrt{{2\pi}}}}")
+            else:
+                norm = _INV_SQRT_2PI_TEX
+            rest = self._print(sp.Mul(*args)) if args else ""
+            return f"{self._print(norm)} {rest}".strip()
+        return super()._print_Mul(expr)
 
     def _print_Indexed(self, expr):
         name = expr.base.label.name

@@ -17,7 +17,7 @@ import sympy as sp
 from ..params import GMMParams
 from ._symbols import i, mu, pi, rho, sigma, x
 from ._tactics import instantiate
-from .steps import GAMMA, S7, S20, S24, S29
+from .derivation import GAMMA, S7, S20, S24, S29
 
 
 @lru_cache(maxsize=None)

@@ -206,7 +206,7 @@ G1 = Step(
     "G1", 1, "the Gaussian density integrates to one",
     lhs=sp.Integral(pdf(X, c), (X, -sp.oo, sp.oo)),
     rhs=sp.S.One,
-    justification="SymPy integrates N(X; μ_c, σ_c) over the real line, for any μ_c and σ_c > 0.",
+    justification=r"SymPy integrates $\mathcal{N}(X; \mu_c, \sigma_c)$ over the real line, for any $\mu_c$ and $\sigma_c > 0$.",
     method=by_rewriting(_integrate),
 )
 
@@ -223,7 +223,7 @@ G3 = Step(
     "G3", 3, "the log-likelihood of a sample is a log of a sum",
     lhs=sp.log(class_sum(joint(z, x[i]), z)),
     rhs=sp.log(mixture(x[i])),
-    justification="Marginalize the latent class: p(x^{[i]}; θ) = Σ_z p(Z=z, X=x^{[i]}; θ); the log cannot enter the sum.",
+    justification=r"Marginalize the latent class: $p(x^{[i]}; \theta) = \sum_z p(Z=z, X=x^{[i]}; \theta)$; the log cannot enter the sum.",
     method=by_rewriting(sift),
 )
 
@@ -235,7 +235,7 @@ S1 = Step(
     "S1", 4, "chain rule: p(Z, X) = p(Z) p(X | Z)",
     lhs=sp.Integral(pi[z] * pdf(X, z), (X, -sp.oo, sp.oo)),
     rhs=pi[z],
-    justification="The product of p(Z=z) = π_z and the conditional density p(X | Z=z) is a joint whose marginal in Z is p(Z=z) again.",
+    justification=r"The product of $p(Z=z) = \pi_z$ and the conditional density $p(X \mid Z=z)$ is a joint whose marginal in $Z$ is $p(Z=z)$ again.",
     method=by_rewriting(_integrate),
 )
 
@@ -250,7 +250,7 @@ S2 = Step(
     "S2", 4, "the factors are Cat(Z; π) and N(X; μ_Z, σ_Z)",
     lhs=pi[z] * _stats_normal(X, z),
     rhs=pi[z] * pdf(X, z),
-    justification="The Gaussian density as the book writes it equals SymPy's own (sympy.stats.Normal): no slip in 2σ² or √(2π).",
+    justification=r"The Gaussian density as the book writes it equals SymPy's own (`sympy.stats.Normal`): no slip in $2\sigma^2$ or $\sqrt{2\pi}$.",
     method=by_rewriting(),
 )
 
@@ -258,7 +258,7 @@ S3 = Step(
     "S3", 4, "the joint written out, Cat in indicator form",
     lhs=pi[z] * pdf(X, z),
     rhs=joint(z, X),
-    justification="Π_d π_d^{I(d=z)} keeps only the factor d = z: the sifting property of the indicator.",
+    justification=r"$\prod_d \pi_d^{\mathbb{I}(d=z)}$ keeps only the factor $d = z$: the sifting property of the indicator.",
     method=by_rewriting(sift),
 )
 
@@ -266,7 +266,7 @@ J1 = Step(
     "J1", 4, "the joint is normalized",
     lhs=class_sum(sp.Integral(joint(z, X), (X, -sp.oo, sp.oo)), z),
     rhs=sp.S.One,
-    justification="Integrate over x (each Gaussian gives 1), then sum over z (the weights sum to 1).",
+    justification=r"Integrate over $x$ (each Gaussian gives 1), then sum over $z$ (the weights sum to 1).",
     method=by_rewriting(sift, _integrate, split_sums, lambda ex: SIMPLEX.rewrite(ex.subs(z, d))),
     hypotheses=(SIMPLEX,),
 )
@@ -289,7 +289,7 @@ S4 = Step(
     "S4", 5, "Bayes' rule for the latent class",
     lhs=POSTERIOR,
     rhs=pdf(X, z) * pi[z] / mixture(X),
-    justification="p(Z=z | X) = p(X | Z=z) p(Z=z) / p(X), with p(X) the marginal of the joint (J2).",
+    justification=r"$p(Z=z \mid X) = p(X \mid Z=z)\, p(Z=z) / p(X)$, with $p(X)$ the marginal of the joint (J2).",
     method=by_rewriting(sift),
 )
 
@@ -297,7 +297,7 @@ E1 = Step(
     "E1", 5, "the posterior sums to one over the classes",
     lhs=class_sum(S4.rhs, z),
     rhs=sp.S.One,
-    justification="The denominator p(X) does not depend on z, so it moves out of the sum and cancels.",
+    justification=r"The denominator $p(X)$ does not depend on $z$, so it moves out of the sum and cancels.",
     method=by_rewriting(split_sums),
 )
 
@@ -313,7 +313,7 @@ S5 = Step(
     "S5", 5, "the posterior is proportional to the joint",
     lhs=POSTERIOR / joint(z, X),
     rhs=1 / mixture(X),
-    justification="Dividing the posterior by the joint leaves 1 / p(X), the same for every class z: normalize later.",
+    justification=r"Dividing the posterior by the joint leaves $1/p(X)$, the same for every class $z$: normalize later.",
     method=by_function(_s5_method),
 )
 
@@ -321,7 +321,7 @@ S6 = Step(
     "S6", 5, "the un-normalized responsibilities",
     lhs=joint(z, x[i]),
     rhs=pi[z] * pdf(x[i], z),
-    justification="ρ̃_z^{[i]} is the joint of S3 at X = x^{[i]}; the indicator product keeps π_z.",
+    justification=r"$\tilde\rho_z^{[i]}$ is the joint of S3 at $X = x^{[i]}$; the indicator product keeps $\pi_z$.",
     method=by_rewriting(sift),
 )
 
@@ -335,7 +335,7 @@ S7 = Step(
     "S7", 6, "normalized responsibilities equal the posterior",
     lhs=RHO_TILDE(z) / class_sum(RHO_TILDE(d)),
     rhs=POSTERIOR.subs(X, x[i]),
-    justification="Dividing ρ̃ by its row sum is Bayes' rule (S4) at X = x^{[i]}.",
+    justification=r"Dividing $\tilde\rho$ by its row sum is Bayes' rule (S4) at $X = x^{[i]}$.",
     method=by_rewriting(sift),
 )
 
@@ -343,7 +343,7 @@ E2 = Step(
     "E2", 6, "every row of ρ sums to one",
     lhs=class_sum(RHO_TILDE(c) / class_sum(RHO_TILDE(d)), c),
     rhs=sp.S.One,
-    justification="The row sum Σ_d ρ̃_d^{[i]} does not depend on c: it moves out and cancels.",
+    justification=r"The row sum $\sum_d \tilde\rho_d^{[i]}$ does not depend on $c$: it moves out and cancels.",
     method=by_rewriting(split_sums),
 )
 
@@ -352,7 +352,7 @@ E3 = Step(
     "E3", 6, "a factor common to a row cancels in the normalization",
     lhs=_k * rho_tilde[i, c] / class_sum(_k * rho_tilde[i, d]),
     rhs=rho_tilde[i, c] / class_sum(rho_tilde[i, d]),
-    justification="Why the proportional form of S5 suffices: any factor k > 0 shared by a row (like 1/p(x^{[i]})) cancels.",
+    justification=r"Why the proportional form of S5 suffices: any factor $k > 0$ shared by a row (like $1/p(x^{[i]})$) cancels.",
     method=by_rewriting(split_sums),
 )
 
@@ -376,7 +376,7 @@ S8 = Step(
     "S8", 7, "the Q-function with the joint inserted",
     lhs=Q_S8,
     rhs=sample_sum(class_sum(rho[i, c] * sp.log(pi[c] * pdf(x[i], c)), c)),
-    justification="Q = Σ_i Σ_c ρ_c^{[i]} log p(Z=c, X=x^{[i]}; θ), with the joint of S3.",
+    justification=r"$Q = \sum_i \sum_c \rho_c^{[i]} \log p(Z=c, X=x^{[i]}; \theta)$, with the joint of S3.",
     method=by_rewriting(sift, _expand_logs),
     lhs_display=Q,
 )
@@ -385,7 +385,7 @@ S9 = Step(
     "S9", 7, "the log turns the joint's product into a sum",
     lhs=Q_S8,
     rhs=Q_S9,
-    justification="log of a product is the sum of the logs; log Π_d π_d^{I(d=c)} = Σ_d I(d=c) log π_d.",
+    justification=r"The log of a product is the sum of the logs; $\log \prod_d \pi_d^{\mathbb{I}(d=c)} = \sum_d \mathbb{I}(d=c) \log \pi_d$.",
     method=by_rewriting(sift, _expand_logs),
     lhs_display=Q,
 )
@@ -394,7 +394,7 @@ S10 = Step(
     "S10", 7, "the Gaussian's normalizer split off",
     lhs=Q_S9,
     rhs=Q_S10_WITH_CONSTANT,
-    justification="log(1/(σ_c √(2π))) = -log σ_c - ½ log(2π).",
+    justification=r"$\log \frac{1}{\sigma_c \sqrt{2\pi}} = -\log \sigma_c - \frac12 \log(2\pi)$.",
     method=by_rewriting(_expand_logs),
     lhs_display=Q,
 )
@@ -403,7 +403,7 @@ M1 = Step(
     "M1", 7, "the dropped constant is -(N/2) log 2π",
     lhs=Q_S10_WITH_CONSTANT - Q_S10,
     rhs=-N * sp.log(2 * sp.pi) / 2,
-    justification="The constant multiplies Σ_i Σ_c ρ_c^{[i]} = N (rows sum to 1): it shifts Q but moves no argmax.",
+    justification=r"The constant multiplies $\sum_i \sum_c \rho_c^{[i]} = N$ (rows sum to 1): it shifts $Q$ but moves no argmax.",
     method=by_rewriting(sift, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
     hypotheses=(ROWS,),
 )
@@ -426,7 +426,7 @@ S11 = Step(
     "S11", 8, "without the constraint Q grows in every π_e",
     lhs=sp.Derivative(Q, pi[e]),
     rhs=gamma[e] / pi[e],
-    justification="∂Q/∂π_e = γ_e/π_e > 0: Q increases without bound in π, so the maximization needs Σ_d π_d = 1.",
+    justification=r"$\partial Q / \partial \pi_e = \gamma_e / \pi_e > 0$: $Q$ increases without bound in $\pi$, so the maximization needs $\sum_d \pi_d = 1$.",
     method=by_function(_s11_method),
     hypotheses=(GAMMA,),
 )
@@ -439,7 +439,7 @@ S12 = Step(
     "S12", 9, "the constraint function vanishes on the simplex",
     lhs=g_constraint,
     rhs=sp.S.Zero,
-    justification="g(π) = 1 - Σ_d π_d is zero exactly when the weights sum to one, so Q̂ = Q + λ g(π) equals Q there.",
+    justification=r"$g(\pi) = 1 - \sum_d \pi_d$ is zero exactly when the weights sum to one, so $\hat Q = Q + \lambda g(\pi)$ equals $Q$ there.",
     method=by_rewriting(SIMPLEX.rewrite),
     hypotheses=(SIMPLEX,),
 )
@@ -448,7 +448,7 @@ S13 = Step(
     "S13", 9, "the Lagrangian written out",
     lhs=Q_S10 + lam * g_constraint,
     rhs=sample_sum(class_sum(q_summand(c, i), c)) + lam * (1 - class_sum(pi[d])),
-    justification="Q̂ = Q + λ g(π), with Q of S10 (constant dropped) and g(π) = 1 - Σ_d π_d.",
+    justification=r"$\hat Q = Q + \lambda g(\pi)$, with $Q$ of S10 (constant dropped) and $g(\pi) = 1 - \sum_d \pi_d$.",
     method=by_rewriting(),
     lhs_display=Q_hat,
 )
@@ -461,7 +461,7 @@ S14 = Step(
     "S14", 10, "derivative of the Lagrangian in π_e",
     lhs=sp.Derivative(Q_hat, pi[e]),
     rhs=sample_sum(class_sum(rho[i, c] * I(e, c) * (1 / pi[e]), c)) - lam,
-    justification="SymPy differentiates Q̂ of S13; only the terms with d = e depend on π_e.",
+    justification=r"SymPy differentiates $\hat Q$ of S13; only the terms with $d = e$ depend on $\pi_e$.",
     method=by_differentiation(LAGRANGIAN, pi[e], sift, split_sums),
 )
 
@@ -469,7 +469,7 @@ S15 = Step(
     "S15", 10, "1/π_e moves out of the sums",
     lhs=S14.rhs,
     rhs=(1 / pi[e]) * sample_sum(class_sum(rho[i, c] * I(e, c), c)) - lam,
-    justification="1/π_e does not depend on i or c.",
+    justification=r"$1/\pi_e$ does not depend on $i$ or $c$.",
     method=by_rewriting(sift, split_sums),
 )
 
@@ -477,7 +477,7 @@ S16 = Step(
     "S16", 10, "the indicator picks class e: γ_e appears",
     lhs=S15.rhs,
     rhs=gamma[e] / pi[e] - lam,
-    justification="Σ_c ρ_c^{[i]} I(e=c) = ρ_e^{[i]}, and Σ_i ρ_e^{[i]} = γ_e.",
+    justification=r"$\sum_c \rho_c^{[i]} \mathbb{I}(e=c) = \rho_e^{[i]}$, and $\sum_i \rho_e^{[i]} = \gamma_e$.",
     method=by_rewriting(sift, split_sums, GAMMA.rewrite),
     hypotheses=(GAMMA,),
 )
@@ -486,7 +486,7 @@ S16b = Step(
     "S16b", 10, "setting ∂Q̂/∂π_e = 0 gives λ = γ_e/π_e",
     lhs=lam,
     rhs=gamma[e] / pi[e],
-    justification="Solve γ_e/π_e - λ = 0 for λ.",
+    justification=r"Solve $\gamma_e/\pi_e - \lambda = 0$ for $\lambda$.",
     method=by_solving(gamma[e] / pi[e] - lam, lam),
 )
 
@@ -494,7 +494,7 @@ S17 = Step(
     "S17", 10, "the derivative in λ is the constraint",
     lhs=sp.Derivative(Q_hat, lam),
     rhs=1 - class_sum(pi[d]),
-    justification="SymPy differentiates Q̂ by λ: ∂Q̂/∂λ = g(π) = 0 is the constraint again.",
+    justification=r"SymPy differentiates $\hat Q$ by $\lambda$: $\partial \hat Q / \partial \lambda = g(\pi) = 0$ is the constraint again.",
     method=by_differentiation(LAGRANGIAN, lam),
 )
 
@@ -502,7 +502,7 @@ S18 = Step(
     "S18", 10, "the same λ for every class",
     lhs=lam * pi[d],
     rhs=gamma[d],
-    justification="S16 holds for every class d with one and the same λ: γ_{e-1}/π_{e-1} = γ_e/π_e = γ_{e+1}/π_{e+1} = λ.",
+    justification=r"S16 holds for every class $d$ with one and the same $\lambda$: $\gamma_{e-1}/\pi_{e-1} = \gamma_e/\pi_e = \gamma_{e+1}/\pi_{e+1} = \lambda$.",
     method=by_rewriting(STATIONARY_PI.rewrite),
     hypotheses=(STATIONARY_PI,),
 )
@@ -511,7 +511,7 @@ S19 = Step(
     "S19", 10, "the trick: λ = N",
     lhs=lam,
     rhs=N,
-    justification="λ = λ·1 = λ Σ_d π_d = Σ_d λ π_d = Σ_d (γ_d/π_d) π_d = Σ_d γ_d = N.",
+    justification=r"$\lambda = \lambda \cdot 1 = \lambda \sum_d \pi_d = \sum_d \lambda \pi_d = \sum_d \frac{\gamma_d}{\pi_d} \pi_d = \sum_d \gamma_d = N$.",
     method=by_chain([
         (_u(lam, 1), "multiply by one", ()),
         (lam * class_sum(pi[d]), "the weights sum to one", (SIMPLEX.rewrite,)),
@@ -527,7 +527,7 @@ S20 = Step(
     "S20", 10, "the update of the weights: π_e = γ_e / N",
     lhs=pi[e],
     rhs=gamma[e] / N,
-    justification="Solve the stationarity condition γ_e/π_e - λ = 0 with λ = N for π_e.",
+    justification=r"Solve the stationarity condition $\gamma_e/\pi_e - \lambda = 0$ with $\lambda = N$ for $\pi_e$.",
     method=by_solving(gamma[e] / pi[e] - lam, pi[e], LAMBDA_IS_N.rewrite),
     hypotheses=(LAMBDA_IS_N,),
 )
@@ -536,7 +536,7 @@ M2 = Step(
     "M2", 10, "the updated weights sum to one",
     lhs=class_sum(gamma[d] / N),
     rhs=sp.S.One,
-    justification="Σ_d γ_d = Σ_i Σ_d ρ_d^{[i]} = N: the update stays on the simplex.",
+    justification=r"$\sum_d \gamma_d = \sum_i \sum_d \rho_d^{[i]} = N$: the update stays on the simplex.",
     method=by_rewriting(GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
     hypotheses=(GAMMA, ROWS),
 )
@@ -576,7 +576,7 @@ M3 = Step(
     "M3", 10, "without λ: eliminating π_{D-1} gives the same weights",
     lhs=pi[e],
     rhs=gamma[e] / N,
-    justification="An independent check of the Lagrange trick: substitute π_{D-1} = 1 - Σ_{d<D-1} π_d and maximize without a multiplier.",
+    justification=r"An independent check of the Lagrange trick: substitute $\pi_{D-1} = 1 - \sum_{d<D-1} \pi_d$ and maximize without a multiplier.",
     method=by_function(_m3_method),
     kind="exact",
     hypotheses=(ROWS,),
@@ -590,7 +590,7 @@ S21 = Step(
     "S21", 11, "derivative of the Lagrangian in μ_e",
     lhs=sp.Derivative(Q_hat, mu[e]),
     rhs=sample_sum(rho[i, e] * _u(-2, x[i] - mu[e], -1, 1 / (2 * sigma[e] ** 2))),
-    justification="SymPy differentiates Q̂ of S13; the chain rule on -(x^{[i]} - μ_e)²/(2σ_e²) gives -2(x^{[i]} - μ_e)(-1)/(2σ_e²).",
+    justification=r"SymPy differentiates $\hat Q$ of S13; the chain rule on $-(x^{[i]} - \mu_e)^2/(2\sigma_e^2)$ gives $-2(x^{[i]} - \mu_e)(-1)/(2\sigma_e^2)$.",
     method=by_differentiation(LAGRANGIAN, mu[e], sift, split_sums),
 )
 
@@ -598,7 +598,7 @@ S22 = Step(
     "S22", 11, "multiply the stationarity condition by σ_e²",
     lhs=sigma[e] ** 2 * S21.rhs,
     rhs=sample_sum(rho[i, e] * (x[i] - mu[e])),
-    justification="σ_e² > 0 does not depend on i, so ∂Q̂/∂μ_e = 0 exactly when this sum is 0.",
+    justification=r"$\sigma_e^2 > 0$ does not depend on $i$, so $\partial \hat Q / \partial \mu_e = 0$ exactly when this sum is 0.",
     method=by_rewriting(split_sums),
 )
 
@@ -606,7 +606,7 @@ S23 = Step(
     "S23", 11, "split the sum: γ_e appears",
     lhs=S22.rhs,
     rhs=sample_sum(rho[i, e] * x[i]) - gamma[e] * mu[e],
-    justification="Σ_i ρ_e^{[i]} μ_e = μ_e Σ_i ρ_e^{[i]} = γ_e μ_e.",
+    justification=r"$\sum_i \rho_e^{[i]} \mu_e = \mu_e \sum_i \rho_e^{[i]} = \gamma_e \mu_e$.",
     method=by_rewriting(split_sums, GAMMA.rewrite),
     hypotheses=(GAMMA,),
 )
@@ -615,7 +615,7 @@ S24 = Step(
     "S24", 11, "the update of the means",
     lhs=mu[e],
     rhs=(1 / gamma[e]) * sample_sum(rho[i, e] * x[i]),
-    justification="Solve Σ_i ρ_e^{[i]} x^{[i]} - γ_e μ_e = 0 for μ_e.",
+    justification=r"Solve $\sum_i \rho_e^{[i]} x^{[i]} - \gamma_e \mu_e = 0$ for $\mu_e$.",
     method=by_solving(S23.rhs, mu[e]),
 )
 
@@ -627,7 +627,7 @@ S25 = Step(
     "S25", 12, "derivative of the Lagrangian in σ_e",
     lhs=sp.Derivative(Q_hat, sigma[e]),
     rhs=sample_sum(rho[i, e] * _add(-1 / sigma[e], -_u(-2, (x[i] - mu[e]) ** 2, 1 / (2 * sigma[e] ** 3)))),
-    justification="SymPy differentiates Q̂ of S13: d(-log σ)/dσ = -1/σ and d(σ^{-2})/dσ = -2σ^{-3}.",
+    justification=r"SymPy differentiates $\hat Q$ of S13: $\frac{d}{d\sigma}(-\log \sigma) = -\frac{1}{\sigma}$ and $\frac{d}{d\sigma}\sigma^{-2} = -2\sigma^{-3}$.",
     method=by_differentiation(LAGRANGIAN, sigma[e], sift, split_sums),
 )
 
@@ -635,7 +635,7 @@ S26 = Step(
     "S26", 12, "the signs simplified",
     lhs=S25.rhs,
     rhs=sample_sum(rho[i, e] * (-1 / sigma[e] + (x[i] - mu[e]) ** 2 / sigma[e] ** 3)),
-    justification="-(-2)/(2σ_e³) = 1/σ_e³.",
+    justification=r"$-(-2)/(2\sigma_e^3) = 1/\sigma_e^3$.",
     method=by_rewriting(split_sums),
 )
 
@@ -643,7 +643,7 @@ S27 = Step(
     "S27", 12, "multiply the stationarity condition by σ_e³",
     lhs=sigma[e] ** 3 * S26.rhs,
     rhs=sample_sum(rho[i, e] * (-sigma[e] ** 2 + (x[i] - mu[e]) ** 2)),
-    justification="σ_e³ > 0 does not depend on i.",
+    justification=r"$\sigma_e^3 > 0$ does not depend on $i$.",
     method=by_rewriting(split_sums),
 )
 
@@ -651,7 +651,7 @@ S28 = Step(
     "S28", 12, "split the sum: γ_e appears",
     lhs=S27.rhs,
     rhs=sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2) - gamma[e] * sigma[e] ** 2,
-    justification="Σ_i ρ_e^{[i]} σ_e² = γ_e σ_e².",
+    justification=r"$\sum_i \rho_e^{[i]} \sigma_e^2 = \gamma_e \sigma_e^2$.",
     method=by_rewriting(split_sums, GAMMA.rewrite),
     hypotheses=(GAMMA,),
 )
@@ -660,7 +660,7 @@ S29 = Step(
     "S29", 12, "the update of the standard deviations",
     lhs=sigma[e],
     rhs=sp.sqrt((1 / gamma[e]) * sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2)),
-    justification="Solve S28 = 0 for σ_e; of the two roots ±√(·) only the positive one is a standard deviation.",
+    justification=r"Solve S28 $= 0$ for $\sigma_e$; of the two roots $\pm\sqrt{\cdot}$ only the positive one is a standard deviation.",
     method=by_solving(S28.rhs, sigma[e]),
 )
 
@@ -693,7 +693,7 @@ H1 = Step(
     "H1", 12, "the Hessian in (μ_e, σ_e) is negative definite",
     lhs=sp.Symbol("H_{\\mu_e \\sigma_e}"),
     rhs=sp.Matrix([[-gamma[e] / sigma[e] ** 2, 0], [0, -2 * gamma[e] / sigma[e] ** 2]]),
-    justification="Second derivatives of Q̂ at μ_e of S24 and σ_e of S29: -γ_e/σ_e² and -2γ_e/σ_e², no cross term.",
+    justification=r"Second derivatives of $\hat Q$ at $\mu_e$ of S24 and $\sigma_e$ of S29: $-\gamma_e/\sigma_e^2$ and $-2\gamma_e/\sigma_e^2$, no cross term.",
     method=by_function(_hessian_method),
     hypotheses=(GAMMA,),
 )
@@ -715,7 +715,7 @@ H2 = Step(
     "H2", 10, "the weights' part of Q is strictly concave",
     lhs=sp.Derivative(class_sum(gamma[c] * sp.log(pi[c]), c), pi[e], pi[d]),
     rhs=-gamma[e] / pi[e] ** 2 * I(d, e),
-    justification="The Hessian of Σ_c γ_c log π_c is diagonal with entries -γ_e/π_e² < 0.",
+    justification=r"The Hessian of $\sum_c \gamma_c \log \pi_c$ is diagonal with entries $-\gamma_e/\pi_e^2 < 0$.",
     method=by_function(_concave_method),
 )
 
@@ -743,7 +743,7 @@ U1 = Step(
     "U1", 13, "the three updates solve the stationarity conditions",
     lhs=_AT_UPDATES,
     rhs=sp.zeros(3, 1),
-    justification="With π_e = γ_e/N and λ = N, μ_e of S24, and σ_e of S29 (with the updated μ_e), ∂Q̂/∂π_e, ∂Q̂/∂μ_e and ∂Q̂/∂σ_e all vanish.",
+    justification=r"With $\pi_e = \gamma_e/N$ and $\lambda = N$, $\mu_e$ of S24, and $\sigma_e$ of S29 (with the updated $\mu_e$), $\partial \hat Q/\partial \pi_e$, $\partial \hat Q/\partial \mu_e$ and $\partial \hat Q/\partial \sigma_e$ all vanish.",
     method=by_function(_updates_method),
     hypotheses=(GAMMA,),
     lhs_display=sp.Matrix([sp.Derivative(Q_hat, pi[e]), sp.Derivative(Q_hat, mu[e]), sp.Derivative(Q_hat, sigma[e])]),
@@ -760,7 +760,7 @@ R1 = Step(
     "R1", 14, "σ with the old mean overestimates: the parallel-axis identity",
     lhs=sample_sum(rho[i, e] * (x[i] - _mu_old) ** 2),
     rhs=sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2) + gamma[e] * (mu[e] - _mu_old) ** 2,
-    justification="With μ_e the update S24, the weighted squared deviations about any other point exceed those about μ_e by γ_e (μ_e - μ_old)².",
+    justification=r"With $\mu_e$ the update S24, the weighted squared deviations about any other point exceed those about $\mu_e$ by $\gamma_e (\mu_e - \mu_{\mathrm{old}})^2$.",
     method=by_rewriting(MEAN_UPDATE.rewrite, split_sums, GAMMA.rewrite, split_sums),
     hypotheses=(MEAN_UPDATE, GAMMA),
 )
