@@ -244,7 +244,7 @@ def q_function(x, resp, params: GMMParams, *, include_constant: bool = True) -> 
 # --------------------------------------------------------------------------
 
 
-def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0):
+def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False):
     """M-step on (D, N) responsibilities; returns (params, collapsed, empty).
 
     ``collapsed[c]`` says σ_c was raised to ``std_floor``; ``empty[c]`` says
@@ -270,10 +270,15 @@ def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0):
         np.subtract(x, means[c], out=dev)
         np.square(dev, out=dev)
         var[c] = resp_dn[c] @ dev
-    stds = np.sqrt(var / safe_gamma)
+    if equal_variance:
+        # One σ for all classes: σ² = Σ_e Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² / N
+        stds = np.full_like(var, np.sqrt(var[~empty].sum() / n))
+    else:
+        stds = np.sqrt(var / safe_gamma)
     if empty.any():
         means = np.where(empty, previous.means, means)
-        stds = np.where(empty, previous.stds, stds)
+        if not equal_variance:
+            stds = np.where(empty, previous.stds, stds)
     collapsed = ~empty & (stds < std_floor)
     stds = np.maximum(stds, std_floor)
     weights = gamma / n  # S20
@@ -298,7 +303,9 @@ def warn_degenerate(collapsed, empty, std_floor: float, stacklevel: int = 3) -> 
         )
 
 
-def m_step(x, resp, *, previous: GMMParams | None = None, std_floor: float = 0.0) -> GMMParams:
+def m_step(
+    x, resp, *, previous: GMMParams | None = None, std_floor: float = 0.0, equal_variance: bool = False
+) -> GMMParams:
     """The M-step: the parameters that maximize Q for the given responsibilities.
 
     ``π_e = γ_e / N`` (S20), ``μ_e = Σ_i ρ_e^{[i]} x^{[i]} / γ_e`` (S24) and
@@ -317,6 +324,10 @@ def m_step(x, resp, *, previous: GMMParams | None = None, std_floor: float = 0.0
         Lower bound on every σ_e (the constrained maximizer of Q in σ_e is
         ``max(σ_e, floor)``, so EM stays monotone). A component held at the
         floor triggers a :class:`DegenerateComponentWarning`.
+    equal_variance : bool, default False
+        The model with one standard deviation shared by all classes
+        (mclust's "E", scikit-learn's ``tied``): ``σ² = Σ_e Σ_i ρ_e^{[i]}
+        (x^{[i]} - μ_e)² / N``.
 
     Returns
     -------
@@ -334,6 +345,8 @@ def m_step(x, resp, *, previous: GMMParams | None = None, std_floor: float = 0.0
             raise ValueError(
                 f"previous has {previous.n_components} components, responsibilities have {r.shape[1]}"
             )
-    new, collapsed, empty = _m_step_dn(xs, r.T, previous=previous, std_floor=std_floor)
+    new, collapsed, empty = _m_step_dn(
+        xs, r.T, previous=previous, std_floor=std_floor, equal_variance=bool(equal_variance)
+    )
     warn_degenerate(collapsed, empty, std_floor)
     return new

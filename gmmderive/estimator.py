@@ -31,6 +31,8 @@ class GaussianMixture1D:
     seed : int, numpy.random.Generator or None
     std_floor : float, default 1e-6
         Lower bound on σ relative to the data's standard deviation.
+    equal_variance : bool, default False
+        One σ shared by all classes.
 
     Attributes
     ----------
@@ -57,6 +59,7 @@ class GaussianMixture1D:
         n_init: int = 1,
         seed=None,
         std_floor: float = DEFAULT_STD_FLOOR,
+        equal_variance: bool = False,
     ):
         self.n_components = n_components
         self.init = init
@@ -65,6 +68,7 @@ class GaussianMixture1D:
         self.n_init = n_init
         self.seed = seed
         self.std_floor = std_floor
+        self.equal_variance = equal_variance
 
     def __repr__(self):
         return f"GaussianMixture1D(n_components={self.n_components!r})"
@@ -82,6 +86,7 @@ class GaussianMixture1D:
             n_init=self.n_init,
             seed=self.seed,
             std_floor=self.std_floor,
+            equal_variance=self.equal_variance,
         )
         self.result_ = result
         self.params_ = result.params
@@ -140,9 +145,9 @@ class GaussianMixture1D:
         return x, labels
 
     def n_parameters(self) -> int:
-        """Free parameters: D - 1 weights (they sum to 1), D means, D stds."""
+        """Free parameters: D - 1 weights (they sum to 1), D means, and D stds (1 if shared)."""
         d = self._fitted().n_components
-        return 3 * d - 1
+        return 2 * d if self.equal_variance else 3 * d - 1
 
     def bic(self, x) -> float:
         """Bayesian information criterion ``-2 log p(x; θ) + p log N`` (lower is better)."""

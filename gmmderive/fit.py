@@ -178,7 +178,7 @@ def _check_distinct(xs: np.ndarray, n_components: int) -> None:
 # --------------------------------------------------------------------------
 
 
-def _run_em(x, params, *, max_iter, tol, std_floor):
+def _run_em(x, params, *, max_iter, tol, std_floor, equal_variance=False):
     """EM from ``params``; returns the final state and the degeneracy masks."""
     resp, ll = _e_step_dn(x, params)
     history = [ll]
@@ -187,7 +187,9 @@ def _run_em(x, params, *, max_iter, tol, std_floor):
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        params, col, emp = _m_step_dn(x, resp, previous=params, std_floor=std_floor)
+        params, col, emp = _m_step_dn(
+            x, resp, previous=params, std_floor=std_floor, equal_variance=equal_variance
+        )
         collapsed |= col
         empty |= emp
         resp = None  # free ρ before the next E-step allocates its own
@@ -244,6 +246,7 @@ def fit(
     n_init: int = 1,
     seed=None,
     std_floor: float = DEFAULT_STD_FLOOR,
+    equal_variance: bool = False,
 ) -> FitResult:
     """Fit a univariate Gaussian mixture to ``x`` by EM.
 
@@ -269,6 +272,11 @@ def fit(
         Randomness of the initialization.
     std_floor : float, default 1e-6
         Lower bound on every σ, as a fraction of the standard deviation of x.
+    equal_variance : bool, default False
+        Fit the model with one σ shared by all classes (mclust's "E",
+        scikit-learn's ``tied``, mixtools' ``arbvar = FALSE``). A start with
+        different σ starts from its pooled σ = √(Σ_c π_c σ_c²) instead, so that
+        θ^{[0]} belongs to the model and the log-likelihood never decreases.
 
     Returns
     -------
@@ -321,7 +329,11 @@ def fit(
     best = None
     for _ in range(n_init):
         start = init if isinstance(init, GMMParams) else initial_params(xs, n_components, init, rng)
-        run = _run_em(xs, start, max_iter=max_iter, tol=tol, std_floor=floor)
+        if equal_variance:
+            pooled = np.sqrt(np.sum(start.weights * start.stds**2))
+            start = GMMParams(start.weights, start.means, np.full(n_components, pooled))
+        run = _run_em(xs, start, max_iter=max_iter, tol=tol, std_floor=floor,
+                      equal_variance=bool(equal_variance))
         if best is None or run[2][-1] > best[1][2][-1]:
             best = (start, run)
     start, (params, resp, history, n_iter, converged, collapsed, empty) = best

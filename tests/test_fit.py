@@ -227,3 +227,42 @@ def test_variants_differ_from_em_and_old_mean_is_not_better():
     np.testing.assert_array_equal(old.means, exact.means)
     assert (old.stds > exact.stds).all()  # parallel-axis identity (R1)
     assert g.q_function(x, r, old) < g.q_function(x, r, exact)
+
+
+def test_equal_variance_m_step_hand_value():
+    x = np.array([0.0, 2.0, 10.0, 14.0])
+    r = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=float)
+    p = g.m_step(x, r, equal_variance=True)
+    # deviations: ±1 about 1 and ±2 about 12: σ² = (1 + 1 + 4 + 4) / 4
+    np.testing.assert_allclose(p.stds, [np.sqrt(2.5)] * 2)
+    np.testing.assert_allclose(p.means, [1.0, 12.0])
+
+
+def test_equal_variance_fit_and_estimator():
+    x = old_faithful()["waiting"]
+    res = g.fit(x, 2, equal_variance=True)
+    assert res.converged and res.params.stds[0] == res.params.stds[1]
+    free = g.fit(x, 2)
+    assert free.log_likelihood >= res.log_likelihood - 1e-9  # the unequal model nests it
+    history = np.diff(res.history)
+    assert (history >= -1e-9).all()
+    gm = g.GaussianMixture1D(2, equal_variance=True).fit(x)
+    assert gm.n_parameters() == 4 and g.GaussianMixture1D(2).fit(x).n_parameters() == 5
+    assert gm.bic(x) == pytest.approx(-2 * gm.log_likelihood_ + 4 * np.log(x.size))
+
+
+def test_equal_variance_matches_sklearn_tied():
+    mixture = pytest.importorskip("sklearn.mixture")
+    x = galaxies() / 1000
+    start = g.GMMParams([0.2, 0.6, 0.2], [10.0, 21.0, 30.0], [2.0, 2.0, 2.0])
+    ours = g.fit(x, init=start, max_iter=40, tol=0.0, equal_variance=True).params
+    gm = mixture.GaussianMixture(3, covariance_type="tied", tol=0.0, reg_covar=0.0, max_iter=40,
+                                 weights_init=start.weights, means_init=start.means[:, None],
+                                 precisions_init=np.array([[1 / 4.0]]))
+    import warnings as w
+
+    with w.catch_warnings():
+        w.simplefilter("ignore")
+        gm.fit(x[:, None])
+    np.testing.assert_allclose(ours.means, np.sort(gm.means_[:, 0]), rtol=1e-8)
+    np.testing.assert_allclose(ours.stds, np.sqrt(gm.covariances_[0, 0]), rtol=1e-8)
