@@ -239,6 +239,28 @@ def q_function(x, resp, params: GMMParams, *, include_constant: bool = True) -> 
     return q
 
 
+def lower_bound(x, resp, params: GMMParams) -> float:
+    """The evidence lower bound ``L(q, θ) = Q(θ) - Σ_i Σ_c ρ_c^{[i]} log ρ_c^{[i]}``.
+
+    With ``resp`` the responsibilities of θ^{[k]} (the distribution q of the
+    latent classes), ``L`` is below ``log p(𝒟; θ)`` for every θ and touches it
+    at θ = θ^{[k]} (steps W1-W3).
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (N, 1)
+    resp : array_like, shape (N, D)
+    params : GMMParams
+
+    Returns
+    -------
+    float
+    """
+    r = check_responsibilities(resp, check_data(x).size)
+    entropy = -float(np.sum(r * np.log(np.where(r > 0, r, 1.0))))
+    return q_function(x, r, params) + entropy
+
+
 # --------------------------------------------------------------------------
 # M-step
 # --------------------------------------------------------------------------

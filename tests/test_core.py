@@ -170,3 +170,13 @@ def test_functions_do_not_modify_inputs():
 def test_column_input_accepted():
     x = np.array([0.1, 0.5, 2.0])
     np.testing.assert_array_equal(g.e_step(x[:, None], HALF), g.e_step(x, HALF))
+
+
+def test_lower_bound_touches_at_current_params_and_stays_below():
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(0, 1, 40), rng.normal(5, 1, 40)])
+    theta = g.GMMParams([0.3, 0.7], [1.0, 3.0], [2.0, 1.0])
+    r = g.e_step(x, theta)
+    assert g.lower_bound(x, r, theta) == pytest.approx(g.log_likelihood(x, theta), rel=1e-12)
+    for other in [g.m_step(x, r), g.GMMParams([0.5, 0.5], [0.0, 5.0], [1.0, 1.0])]:
+        assert g.lower_bound(x, r, other) <= g.log_likelihood(x, other) + 1e-9

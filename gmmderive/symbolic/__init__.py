@@ -30,7 +30,7 @@ def steps(chapter: int | None = None) -> tuple:
     if chapter is None:
         return STEPS
     if chapter not in CHAPTERS:
-        raise ValueError(f"no chapter {chapter!r}; the chapters are 1-{max(CHAPTERS)}")
+        raise ValueError(f"no chapter {chapter!r}; the chapters are {min(CHAPTERS)}-{max(CHAPTERS)}")
     return tuple(s for s in STEPS if s.chapter == chapter)
 
 

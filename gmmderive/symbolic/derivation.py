@@ -65,6 +65,12 @@ CHAPTERS = {
     12: ("35:00", "M-step: standard deviations"),
     13: ("39:37", "Summary: EM for the GMM"),
     14: ("42:52", "Important remark"),
+    # Beyond the lecture (no time stamp)
+    15: (None, "Real data"),
+    16: (None, "Why EM works"),
+    17: (None, "Pitfalls"),
+    18: (None, "Choosing the number of classes"),
+    19: (None, "Equal variances"),
 }
 
 # --------------------------------------------------------------------------
@@ -765,6 +771,128 @@ R1 = Step(
     hypotheses=(MEAN_UPDATE, GAMMA),
 )
 
+# --------------------------------------------------------------------------
+# Chapter 16 (beyond the lecture): why EM works
+# --------------------------------------------------------------------------
+
+q = sp.IndexedBase("q", positive=True)  # any distribution q(z) over the classes
+p_joint = sp.IndexedBase("p", positive=True)  # p(Z=z, X=x; θ) of one sample, any model
+
+Q_SIMPLEX = Hypothesis(
+    "q is a distribution over the classes",
+    sp.Eq(class_sum(q[d]), 1),
+    lambda ex: ex.replace(lambda a: _is_class_sum_of(a, lambda f, v: f == q[v]), lambda a: sp.S.One),
+)
+
+_EVIDENCE = class_sum(p_joint[d])  # p(x; θ) = Σ_d p(Z=d, x; θ)
+_POSTERIOR_Z = p_joint[z] / _EVIDENCE  # p(Z=z | x; θ)
+ELBO = class_sum(q[z] * sp.log(p_joint[z] / q[z]), z)  # L(q, θ)
+KL = class_sum(q[z] * sp.log(q[z] / _POSTERIOR_Z), z)  # KL(q || p(z | x; θ))
+
+W1 = Step(
+    "W1", 16, "log-likelihood = lower bound + KL divergence",
+    lhs=sp.log(_EVIDENCE),
+    rhs=ELBO + KL,
+    justification=r"For any distribution $q$: $\log p(x;\theta) = \mathcal{L}(q,\theta) + \mathrm{KL}(q \,\|\, p(z \mid x;\theta))$; the logs of $q$ cancel and $\log p(z,x)/p(z \mid x) = \log p(x)$ does not depend on $z$.",
+    method=by_rewriting(_expand_logs, split_sums, Q_SIMPLEX.rewrite),
+    hypotheses=(Q_SIMPLEX,),
+)
+
+W2 = Step(
+    "W2", 16, "the E-step makes the bound tight",
+    lhs=class_sum(_POSTERIOR_Z * sp.log(p_joint[z] / _POSTERIOR_Z), z),
+    rhs=sp.log(_EVIDENCE),
+    justification=r"With $q$ the posterior (the responsibilities of the E-step), the KL term is $\sum_z q_z \log 1 = 0$ and the bound $\mathcal{L}(q, \theta^{[k]})$ equals $\log p(x; \theta^{[k]})$.",
+    method=by_rewriting(_expand_logs, split_sums),
+)
+
+W3 = Step(
+    "W3", 16, "the lower bound is Q plus the entropy of q",
+    lhs=ELBO,
+    rhs=class_sum(q[z] * sp.log(p_joint[z]), z) - class_sum(q[z] * sp.log(q[z]), z),
+    justification=r"$\mathcal{L}(q,\theta) = \sum_z q_z \log p(z, x; \theta) - \sum_z q_z \log q_z$: only the first term, Q for one sample, depends on $\theta$, so the M-step maximizes $\mathcal{L}$ by maximizing Q.",
+    method=by_rewriting(_expand_logs, split_sums),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 17 (beyond the lecture): pitfalls
+# --------------------------------------------------------------------------
+
+_SLIP = pdf(x[i], z) / class_sum(pdf(x[i], d))  # the E-step that forgot π
+
+P1 = Step(
+    "P1", 17, "the E-step without π is right only for equal weights",
+    lhs=_SLIP,
+    rhs=(pdf(x[i], z) / D) / class_sum(pdf(x[i], d) / D),
+    justification=r"Dropping $\pi_c$ from $\tilde\rho_c^{[i]}$ gives the posterior of the model with $\pi_c = 1/D$: correct only when the weights are equal, wrong otherwise.",
+    method=by_rewriting(split_sums),
+)
+
+_s0 = sp.Symbol("sigma", positive=True)
+P2 = Step(
+    "P2", 17, "a component on a data point has unbounded likelihood",
+    lhs=sp.Limit(sp.log(normal_pdf(x[i], x[i], _s0)), _s0, 0, "+"),
+    rhs=sp.oo,
+    justification=r"With $\mu_c = x^{[i]}$, $\log \mathcal{N}(x^{[i]}; x^{[i]}, \sigma) = -\log \sigma - \frac12 \log 2\pi \to \infty$ as $\sigma \to 0$: the likelihood has no maximum, only a singularity.",
+    method=by_function(lambda step: (step.lhs.doit() == step.rhs, [("SymPy's limit", step.lhs.doit())], "")),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 18 (beyond the lecture): counting parameters
+# --------------------------------------------------------------------------
+
+_n_free = sp.Symbol("p")
+B1 = Step(
+    "B1", 18, "free parameters of the GMM",
+    lhs=(D - 1) + D + D,
+    rhs=3 * D - 1,
+    justification=r"$D$ weights with one constraint $\sum_d \pi_d = 1$, $D$ means and $D$ standard deviations: $p = 3D - 1$ ($2D$ with one shared $\sigma$).",
+    method=by_rewriting(),
+)
+
+# --------------------------------------------------------------------------
+# Chapter 19 (beyond the lecture): equal variances
+# --------------------------------------------------------------------------
+
+s_shared = sp.Symbol("sigma", positive=True)  # one σ for all classes
+_Q_EQUAL = sample_sum(class_sum(rho[i, c] * (
+    class_sum(I(d, c) * sp.log(pi[d])) - sp.log(s_shared) - (x[i] - mu[c]) ** 2 / (2 * s_shared**2)
+), c))
+LAGRANGIAN_EQUAL = _Q_EQUAL + lam * g_constraint
+
+V1 = Step(
+    "V1", 19, "derivative of the shared-σ Lagrangian in σ",
+    lhs=sp.Derivative(Q_hat, s_shared),
+    rhs=sample_sum(class_sum(rho[i, c] * (-1 / s_shared + (x[i] - mu[c]) ** 2 / s_shared**3), c)),
+    justification=r"SymPy differentiates $\hat Q$ with one $\sigma$ for all classes: every class contributes, not only class $e$.",
+    method=by_differentiation(LAGRANGIAN_EQUAL, s_shared, sift, split_sums),
+)
+
+V2 = Step(
+    "V2", 19, "multiply by σ³: N appears",
+    lhs=s_shared**3 * V1.rhs,
+    rhs=sample_sum(class_sum(rho[i, c] * (x[i] - mu[c]) ** 2, c)) - N * s_shared**2,
+    justification=r"$\sum_i \sum_c \rho_c^{[i]} \sigma^2 = N \sigma^2$ because every row of $\rho$ sums to one.",
+    method=by_rewriting(split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    hypotheses=(ROWS,),
+)
+
+V3 = Step(
+    "V3", 19, "the update of the shared standard deviation",
+    lhs=s_shared,
+    rhs=sp.sqrt(sample_sum(class_sum(rho[i, c] * (x[i] - mu[c]) ** 2, c)) / N),
+    justification=r"Solve V2 $= 0$ for $\sigma > 0$: the pooled weighted squared deviations about each class's own (updated) mean, over $N$.",
+    method=by_solving(V2.rhs, s_shared),
+)
+
+V4 = Step(
+    "V4", 19, "the means' update is unchanged",
+    lhs=sp.Derivative(Q_hat, mu[e]),
+    rhs=sample_sum(rho[i, e] * (x[i] - mu[e])) / s_shared**2,
+    justification=r"$\partial \hat Q / \partial \mu_e$ is S21 with $\sigma_e = \sigma$; its root is still $\mu_e = \frac{1}{\gamma_e}\sum_i \rho_e^{[i]} x^{[i]}$, and the weights' part of $\hat Q$ is untouched.",
+    method=by_differentiation(LAGRANGIAN_EQUAL, mu[e], sift, split_sums),
+)
+
 #: All steps, in the order of the lecture.
 STEPS = (
     G1, G2, G3,
@@ -779,4 +907,8 @@ STEPS = (
     S25, S26, S27, S28, S29, H1,
     U1,
     R1,
+    W1, W2, W3,
+    P1, P2,
+    B1,
+    V1, V2, V3, V4,
 )
