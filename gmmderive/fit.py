@@ -247,6 +247,8 @@ def fit(
     seed=None,
     std_floor: float = DEFAULT_STD_FLOOR,
     equal_variance: bool = False,
+    pre_iter: int = 0,
+    n_best: int = 1,
 ) -> FitResult:
     """Fit a univariate Gaussian mixture to ``x`` by EM.
 
@@ -277,6 +279,13 @@ def fit(
         scikit-learn's ``tied``, mixtools' ``arbvar = FALSE``). A start with
         different σ starts from its pooled σ = √(Σ_c π_c σ_c²) instead, so that
         θ^{[0]} belongs to the model and the log-likelihood never decreases.
+    pre_iter : int, default 0
+        With ``n_init > 1``: run every start for only ``pre_iter`` iterations
+        first, then continue only the ``n_best`` runs with the highest
+        log-likelihood to convergence (a short pre-run, then selection).
+        0 runs every start to convergence.
+    n_best : int, default 1
+        How many of the short runs go on (``pre_iter > 0`` only).
 
     Returns
     -------
@@ -294,6 +303,8 @@ def fit(
     n_init = check_positive_int(n_init, "n_init")
     tol = check_nonnegative_float(tol, "tol")
     std_floor = check_nonnegative_float(std_floor, "std_floor")
+    pre_iter = check_positive_int(pre_iter, "pre_iter", minimum=0)
+    n_best = check_positive_int(n_best, "n_best")
 
     if isinstance(init, GMMParams):
         if n_components is None:
@@ -326,16 +337,31 @@ def fit(
     else:
         raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
 
-    best = None
+    starts = []
     for _ in range(n_init):
         start = init if isinstance(init, GMMParams) else initial_params(xs, n_components, init, rng)
         if equal_variance:
             pooled = np.sqrt(np.sum(start.weights * start.stds**2))
             start = GMMParams(start.weights, start.means, np.full(n_components, pooled))
-        run = _run_em(xs, start, max_iter=max_iter, tol=tol, std_floor=floor,
-                      equal_variance=bool(equal_variance))
-        if best is None or run[2][-1] > best[1][2][-1]:
-            best = (start, run)
+        starts.append(start)
+
+    def run(params, iters):
+        return _run_em(xs, params, max_iter=iters, tol=tol, std_floor=floor, equal_variance=bool(equal_variance))
+
+    if pre_iter and n_init > 1 and pre_iter < max_iter:
+        # Short runs from every start; only the n_best most likely go on.
+        short = sorted(((run(p, pre_iter), p) for p in starts), key=lambda sr: -sr[0][2][-1])[:n_best]
+        runs = []
+        for (params0, _, hist0, it0, conv0, col0, emp0), p in short:
+            if conv0:
+                runs.append((p, (params0, _, hist0, it0, conv0, col0, emp0)))
+                continue
+            params1, resp1, hist1, it1, conv1, col1, emp1 = run(params0, max_iter - it0)
+            runs.append((p, (params1, resp1, np.concatenate([hist0, hist1[1:]]), it0 + it1, conv1,
+                             col0 | col1, emp0 | emp1)))
+    else:
+        runs = [(p, run(p, max_iter)) for p in starts]
+    best = max(runs, key=lambda r: r[1][2][-1])
     start, (params, resp, history, n_iter, converged, collapsed, empty) = best
 
     warn_degenerate(collapsed, empty, floor)

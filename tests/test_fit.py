@@ -266,3 +266,20 @@ def test_equal_variance_matches_sklearn_tied():
         gm.fit(x[:, None])
     np.testing.assert_allclose(ours.means, np.sort(gm.means_[:, 0]), rtol=1e-8)
     np.testing.assert_allclose(ours.stds, np.sqrt(gm.covariances_[0, 0]), rtol=1e-8)
+
+
+@pytest.mark.filterwarnings("ignore::gmmderive.ConvergenceWarning")
+def test_short_pre_runs_then_best_candidates():
+    x = galaxies() / 1000
+    full = g.fit(x, 4, init="random", n_init=20, seed=3)
+    screened = g.fit(x, 4, init="random", n_init=20, seed=3, pre_iter=10, n_best=3)
+    # Same 20 starts; the screened run continues 3 of them, so it cannot beat the full search
+    assert screened.log_likelihood <= full.log_likelihood + 1e-8
+    assert screened.history[0] == pytest.approx(g.log_likelihood(x, screened.init_params))
+    assert len(screened.history) == screened.n_iter + 1
+    steps = np.diff(screened.history)
+    assert (steps >= -1e-9).all()
+    with pytest.raises(ValueError, match="pre_iter must be >= 0"):
+        g.fit(x, 2, pre_iter=-1)
+    with pytest.raises(ValueError, match="n_best must be >= 1"):
+        g.fit(x, 2, n_best=0)
