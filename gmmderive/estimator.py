@@ -33,6 +33,9 @@ class GaussianMixture1D:
         Lower bound on σ relative to the data's standard deviation.
     equal_variance : bool, default False
         One σ shared by all classes.
+    reject_degenerate : bool, default False
+        Among the ``n_init`` runs, discard those in which a component
+        collapsed or emptied (see :func:`gmmderive.fit`).
 
     Attributes
     ----------
@@ -60,6 +63,7 @@ class GaussianMixture1D:
         seed=None,
         std_floor: float = DEFAULT_STD_FLOOR,
         equal_variance: bool = False,
+        reject_degenerate: bool = False,
     ):
         self.n_components = n_components
         self.init = init
@@ -69,6 +73,7 @@ class GaussianMixture1D:
         self.seed = seed
         self.std_floor = std_floor
         self.equal_variance = equal_variance
+        self.reject_degenerate = reject_degenerate
 
     def __repr__(self):
         return f"GaussianMixture1D(n_components={self.n_components!r})"
@@ -87,6 +92,7 @@ class GaussianMixture1D:
             seed=self.seed,
             std_floor=self.std_floor,
             equal_variance=self.equal_variance,
+            reject_degenerate=self.reject_degenerate,
         )
         self.result_ = result
         self.params_ = result.params

@@ -249,6 +249,7 @@ def fit(
     equal_variance: bool = False,
     pre_iter: int = 0,
     n_best: int = 1,
+    reject_degenerate: bool = False,
 ) -> FitResult:
     """Fit a univariate Gaussian mixture to ``x`` by EM.
 
@@ -286,6 +287,11 @@ def fit(
         0 runs every start to convergence.
     n_best : int, default 1
         How many of the short runs go on (``pre_iter > 0`` only).
+    reject_degenerate : bool, default False
+        Discard runs in which a component collapsed (σ at the floor) or
+        emptied, and return the best of the others; a ``ValueError`` if every
+        run degenerated. Useful on rounded data (many ties), where a component
+        can sit on one repeated value and make the likelihood unbounded.
 
     Returns
     -------
@@ -361,6 +367,13 @@ def fit(
                              col0 | col1, emp0 | emp1)))
     else:
         runs = [(p, run(p, max_iter)) for p in starts]
+    if reject_degenerate:
+        runs = [r for r in runs if not (r[1][5].any() or r[1][6].any())]
+        if not runs:
+            raise ValueError(
+                f"all {n_init} run(s) degenerated (a component collapsed onto a point or emptied); "
+                "try more starts (n_init) or fewer components"
+            )
     best = max(runs, key=lambda r: r[1][2][-1])
     start, (params, resp, history, n_iter, converged, collapsed, empty) = best
 

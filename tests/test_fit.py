@@ -283,3 +283,20 @@ def test_short_pre_runs_then_best_candidates():
         g.fit(x, 2, pre_iter=-1)
     with pytest.raises(ValueError, match="n_best must be >= 1"):
         g.fit(x, 2, n_best=0)
+
+
+def test_reject_degenerate_runs():
+    x = old_faithful()["waiting"]  # whole minutes: many ties
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plain = g.fit(x, 4, n_init=10, seed=0)
+    assert any(issubclass(w.category, g.DegenerateComponentWarning) for w in caught)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clean = g.fit(x, 4, n_init=10, seed=0, reject_degenerate=True)
+    assert not any(issubclass(w.category, g.DegenerateComponentWarning) for w in caught)
+    assert clean.log_likelihood < plain.log_likelihood  # the singular run had the "best" likelihood
+    assert clean.params.stds.min() > 1.0
+    with pytest.raises(ValueError, match="degenerated"):
+        g.fit(np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 5.0]), 3, init=g.GMMParams(
+            [0.4, 0.4, 0.2], [0.0, 1.0, 5.0], [0.1, 0.1, 0.1]), reject_degenerate=True)
