@@ -36,10 +36,11 @@ class LectureLatexPrinter(LatexPrinter):
     def _print_Indexed(self, expr):
         name = expr.base.label.name
         idx = [self._print(a) for a in expr.indices]
+        # Braced, so that a power of it is no double superscript: {x^{[i]}}^{2}
         if name == "x" and len(idx) == 1:
-            return rf"x^{{[{idx[0]}]}}"
+            return rf"{{x^{{[{idx[0]}]}}}}"
         if name in ("rho", "rhotilde") and len(idx) == 2:
-            return rf"{_GREEK[name]}_{{{idx[1]}}}^{{[{idx[0]}]}}"
+            return rf"{{{_GREEK[name]}_{{{idx[1]}}}^{{[{idx[0]}]}}}}"
         base = _GREEK.get(name, name)
         return rf"{base}_{{{','.join(idx)}}}"
 

@@ -1,0 +1,68 @@
+"""The Binder files and the project's pins agree."""
+
+import re
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pins():
+    out = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt must pin exactly: {line!r}"
+            out[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return out
+
+
+def requirement_name(spec: str) -> str:
+    return re.sub(r"[-_.]+", "-", re.split(r"[\s<>=!~\[;]", spec, maxsplit=1)[0]).lower()
+
+
+def test_requirements_use_the_pins_and_install_the_package():
+    lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    assert "-c constraints.txt" in lines
+    assert ".[book]" in lines
+    assert all(ln in ("-c constraints.txt", ".[book]") for ln in lines), lines
+
+
+def test_every_dependency_of_the_book_is_pinned():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = project["dependencies"] + project["optional-dependencies"]["book"]
+    pinned = pins()
+    missing = [spec for spec in needed if requirement_name(spec) not in pinned]
+    assert not missing, f"not pinned in constraints.txt: {missing}"
+
+
+def test_pins_are_what_the_test_environment_runs():
+    wrong = []
+    for name, version in pins().items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue  # an optional package of another platform
+        if installed != version:
+            wrong.append(f"{name}: pinned {version}, installed {installed}")
+    assert not wrong, wrong
+
+
+def test_runtime_matches_the_python_of_the_pins():
+    runtime = (ROOT / "runtime.txt").read_text().strip()
+    assert re.fullmatch(r"python-3\.\d+", runtime)
+    if sys.version_info[:2] != tuple(int(v) for v in runtime.removeprefix("python-").split(".")):
+        pytest.skip(f"tests run on Python {sys.version_info[0]}.{sys.version_info[1]}, Binder on {runtime}")
+
+
+def test_launch_buttons_have_one_repository():
+    config = (ROOT / "_config.yml").read_text()
+    assert config.count("repository:") == 1
+    assert re.search(r"binderhub_url: https://mybinder\.org", config)
+    assert re.search(r"colab_url: https://colab\.research\.google\.com", config)
