@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BOOK_HTML := _build/html/index.html
 
-.PHONY: book test notebooks book-strict verify bench clean
+.PHONY: book test notebooks book-strict browser verify bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +20,18 @@ book: $(STAMP)
 	@echo "The book is at $(CURDIR)/$(BOOK_HTML)"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg book
 	$(MAKE) book-strict
+	$(BIN)/python -m pytest tests/browser
 
 book-strict: $(STAMP)
 	rm -rf _build
 	$(BIN)/jupyter-book build . -W -n --keep-going --all
 	@echo "Strict book build passed; HTML at $(CURDIR)/$(BOOK_HTML)"
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser
 
 verify: $(STAMP)
 	$(BIN)/python -m gmmderive verify

@@ -180,3 +180,18 @@ def test_lower_bound_touches_at_current_params_and_stays_below():
     assert g.lower_bound(x, r, theta) == pytest.approx(g.log_likelihood(x, theta), rel=1e-12)
     for other in [g.m_step(x, r), g.GMMParams([0.5, 0.5], [0.0, 5.0], [1.0, 1.0])]:
         assert g.lower_bound(x, r, other) <= g.log_likelihood(x, other) + 1e-9
+
+
+def test_em_animation_is_offline_html():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gmmderive.plotting import em_animation
+
+    x = np.array([0.1, 0.5, 1.2, 3.9, 4.2, 4.4])
+    path, lls = g.em_path(x, g.GMMParams([0.5, 0.5], [0.0, 4.0], [1.0, 1.0]), 3)
+    html = em_animation(x, path, lls)
+    assert "<img" in html or "data:image/png" in html
+    assert "http://" not in html and "https://" not in html  # nothing fetched from the network
+    assert "fa fa-" not in html

@@ -11,7 +11,7 @@ import sympy as sp
 import gmmderive as g
 from gmmderive import symbolic as gs
 from gmmderive import variants
-from gmmderive.symbolic import bridge
+from gmmderive.symbolic import bridge, exercises  # noqa: F401  (gs.exercises)
 from gmmderive.symbolic._tactics import sift, split_sums
 
 e, i, N, D = gs.e, gs.i, gs.N, gs.D
@@ -22,7 +22,7 @@ def S(expr):
     return sp.Sum(expr, (i, 0, N - 1))
 
 
-@pytest.mark.parametrize("step", gs.STEPS, ids=[s.id for s in gs.STEPS])
+@pytest.mark.parametrize("step", gs.ALL_STEPS, ids=[s.id for s in gs.ALL_STEPS])
 def test_every_step_is_proven(step):
     proof = step.check()
     assert proof.passed, proof.message
@@ -30,9 +30,9 @@ def test_every_step_is_proven(step):
 
 
 def test_lecture_steps_are_all_there():
-    ids = {s.id for s in gs.STEPS}
+    ids = {s.id for s in gs.ALL_STEPS}
     assert {f"S{k}" for k in range(1, 30)} <= ids
-    assert len(ids) == len(gs.STEPS)  # unique ids
+    assert len(ids) == len(gs.ALL_STEPS)  # unique ids
     lecture = {k for k, (stamp, _) in gs.CHAPTERS.items() if stamp is not None}
     assert lecture == set(range(1, 15))
     assert lecture <= {s.chapter for s in gs.STEPS} <= set(gs.CHAPTERS)  # every lecture chapter has a step
@@ -43,8 +43,13 @@ def test_required_steps_are_general():
         assert gs.step(sid).kind == "general"
 
 
+def test_every_derivation_chapter_has_two_exercises():
+    for chapter in range(4, 13):
+        assert sum(s.id.startswith("X") for s in gs.steps(chapter)) >= 2, chapter
+
+
 def test_exact_steps_use_several_sizes():
-    exact = [s for s in gs.STEPS if s.kind == "exact"]
+    exact = [s for s in gs.ALL_STEPS if s.kind == "exact"]
     assert exact
     for s in exact:
         assert "D=2" in s.check().message and "D=3" in s.check().message
@@ -85,6 +90,16 @@ WRONG = {
     "W1": lambda s: s.rhs.args[0] if s.rhs.is_Add else s.rhs * 2,
     "V3": lambda s: s.rhs * sp.sqrt(N) / sp.sqrt(D),
     "V2": lambda s: s.rhs + N * sp.Symbol("sigma", positive=True) ** 2 - D * sp.Symbol("sigma", positive=True) ** 2,
+    # exercises
+    "X4.1": lambda s: s.rhs * 2,
+    "X4.2": lambda s: sp.Sum(pi[gs.d] * sigma[gs.d] ** 2, (gs.d, 0, D - 1)),
+    "X6.1": lambda s: s.rhs + 1,
+    "X6.2": lambda s: D,
+    "X9.1": lambda s: sp.Matrix([s.rhs[0], s.rhs[1], 1]),
+    "X10.1": lambda s: (gamma[e] + gs.exercises.alpha[e]) / (N + sp.Sum(gs.exercises.alpha[gs.d], (gs.d, 0, D - 1))),
+    "X10.2": lambda s: S(gs.exercises.w[i] * rho[i, e]) / N,
+    "X12.1": lambda s: S(rho[i, e] * (x[i] - mu[e]) ** 2) / N,
+    "X12.2": lambda s: S(x[i] ** 2) / N - S(x[i]) ** 2 / N,
 }
 
 
@@ -176,7 +191,7 @@ def test_verify_command():
     out = run_cli("verify")
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.strip().splitlines()
-    assert lines[-1] == f"{len(gs.STEPS)} passed, 0 failed"
+    assert lines[-1] == f"{len(gs.ALL_STEPS)} passed, 0 failed"
     assert any(line.startswith("S20") and "general" in line for line in lines)
 
 

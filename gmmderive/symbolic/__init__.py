@@ -15,23 +15,27 @@ from ._printing import LectureLatexPrinter, init_printing, latex
 from ._step import KINDS, Hypothesis, Proof, ProofError, Step
 from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
 from .derivation import CHAPTERS, LAGRANGIAN, STEPS
+from .exercises import EXERCISES
+
+#: The derivation's steps and the exercises' solutions, chapter by chapter.
+ALL_STEPS = tuple(sorted(STEPS + EXERCISES, key=lambda s: s.chapter))
 
 
 def step(step_id: str) -> Step:
-    """The step with this id (``"S14"``, ``"J1"``, ...)."""
-    for s in STEPS:
+    """The step with this id (``"S14"``, ``"J1"``, ``"X10.1"``, ...)."""
+    for s in ALL_STEPS:
         if s.id == step_id:
             return s
-    raise KeyError(f"no step {step_id!r}; the ids are {', '.join(s.id for s in STEPS)}")
+    raise KeyError(f"no step {step_id!r}; the ids are {', '.join(s.id for s in ALL_STEPS)}")
 
 
 def steps(chapter: int | None = None) -> tuple:
-    """All steps, or those of one chapter, in the lecture's order."""
+    """All steps (the derivation's and the exercises'), or those of one chapter, in order."""
     if chapter is None:
-        return STEPS
+        return ALL_STEPS
     if chapter not in CHAPTERS:
         raise ValueError(f"no chapter {chapter!r}; the chapters are {min(CHAPTERS)}-{max(CHAPTERS)}")
-    return tuple(s for s in STEPS if s.chapter == chapter)
+    return tuple(s for s in ALL_STEPS if s.chapter == chapter)
 
 
 def verify(chapter: int | None = None) -> list:
@@ -40,7 +44,7 @@ def verify(chapter: int | None = None) -> list:
 
 
 __all__ = [
-    "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN", "LectureLatexPrinter", "N", "Proof",
+    "ALL_STEPS", "EXERCISES", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN", "LectureLatexPrinter", "N", "Proof",
     "ProofError", "Q", "Q_hat", "STEPS", "Step", "X", "c", "d", "e", "gamma", "i", "init_printing",
     "lam", "latex", "mu", "normal_pdf", "pi", "rho", "rho_tilde", "sigma", "step", "steps", "verify",
     "x", "z",

@@ -93,6 +93,12 @@ def rename_indices(expr: sp.Expr) -> sp.Expr:
 
 
 def _split_one(s: sp.Sum) -> sp.Expr:
+    # Σ_d k_d Σ_i f = Σ_d Σ_i k_d f when k_d is free of i: one Sum with two limits
+    inner = [f for f in sp.Mul.make_args(s.function) if isinstance(f, sp.Sum)]
+    if len(inner) == 1 and all(_constant_bounds(lim) for lim in inner[0].limits):
+        rest = s.function / inner[0]
+        if not (rest.free_symbols & {lim[0] for lim in inner[0].limits}):
+            s = sp.Sum(rest * inner[0].function, *inner[0].limits, *s.limits)
     body = sp.expand(s.function)
     terms = sp.Add.make_args(body)
     return sp.Add(*[factor_sum(sp.Sum(t, *s.limits)) for t in terms])
@@ -104,19 +110,23 @@ def split_sums(expr: sp.Expr) -> sp.Expr:
     while prev != expr:
         prev = expr
         expr = sp.expand(expr).replace(lambda a: isinstance(a, sp.Sum), _split_one)
-        expr = rename_indices(expr)
+        expr = swap_sums(rename_indices(expr))
     return expr
 
 
-def swap_sums(expr: sp.Expr) -> sp.Expr:
-    """Exchange the order of summation in every double sum with constant bounds."""
-
-    def rule(s):
-        if len(s.limits) == 2 and all(_constant_bounds(lim) for lim in s.limits):
-            return sp.Sum(s.function, s.limits[1], s.limits[0])
+def _class_sums_inside(s: sp.Sum) -> sp.Expr:
+    if len(s.limits) < 2 or not all(_constant_bounds(lim) for lim in s.limits):
         return s
+    order = sorted(s.limits, key=lambda lim: (0 if lim[2] == D - 1 else 1, str(lim[0])))
+    return s if list(order) == list(s.limits) else sp.Sum(s.function, *order)
 
-    return expr.replace(lambda a: isinstance(a, sp.Sum), rule)
+
+def swap_sums(expr: sp.Expr) -> sp.Expr:
+    """Exchange the order of finite sums so that sums over the classes are innermost.
+
+    Sums with constant bounds commute; one fixed order also lets equal sums compare equal.
+    """
+    return expr.replace(lambda a: isinstance(a, sp.Sum), _class_sums_inside)
 
 
 def rewrite_innermost(expr: sp.Expr, rule) -> sp.Expr:

@@ -2,7 +2,7 @@
 
 The E-step of S7 (built on S6) and the updates S20, S24 and S29 (σ with the
 updated μ) are instantiated for concrete sizes, turned into NumPy functions
-with :func:`sympy.lambdify`, and compared with :func:`gmmderive.e_step` and
+with ``sympy.lambdify``, and compared with :func:`gmmderive.e_step` and
 :func:`gmmderive.m_step`. A numeric E-step that forgot π_c (the slip told in
 the book) disagrees with the proven one and fails :func:`check_e_step`.
 """

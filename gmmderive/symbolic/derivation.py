@@ -130,10 +130,16 @@ SIMPLEX = Hypothesis(
 )
 
 def _rows_rule(f, limit):
+    """Σ_d k ρ_d^{[i]} = k for a factor k free of d."""
     var, lo, hi = limit
-    if (lo, hi) == (0, D - 1) and isinstance(f, sp.Indexed) and f.base == rho and f.indices[1] == var \
-            and var not in f.indices[0].free_symbols:
-        return sp.S.One
+    if (lo, hi) != (0, D - 1):
+        return None
+    for factor in sp.Mul.make_args(f):
+        if isinstance(factor, sp.Indexed) and factor.base == rho and factor.indices[1] == var \
+                and var not in factor.indices[0].free_symbols:
+            rest = f / factor
+            if var not in rest.free_symbols:
+                return rest
     return None
 
 
@@ -175,8 +181,12 @@ def _integrate(ex):
 
     def rule(a):
         inner = a.function
-        if isinstance(inner, sp.Sum):
-            return sp.Sum(sp.Integral(inner.function, *a.limits), *inner.limits)
+        sums = [f for f in sp.Mul.make_args(inner) if isinstance(f, sp.Sum)]
+        if len(sums) == 1:  # ∫ k Σ_d f_d = Σ_d ∫ k f_d, for k free of d
+            s = sums[0]
+            rest = inner / s
+            if not (rest.free_symbols & {lim[0] for lim in s.limits}):
+                return sp.Sum(sp.Integral(rest * s.function, *a.limits), *s.limits)
         return a
 
     ex = ex.replace(lambda a: isinstance(a, sp.Integral), rule)

@@ -1,0 +1,267 @@
+"""The exercises of the book's derivation chapters, with their solutions as checkable steps.
+
+Each exercise's answer is a :class:`~gmmderive.symbolic.Step` (ids ``X<chapter>.<n>``): the
+book's folded solution shows it and proves it, the tests and ``python -m gmmderive verify``
+prove it too.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ._step import Step, by_differentiation, by_function, by_rewriting, by_solving
+from ._symbols import D, I, N, X, c, class_sum, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, sample_sum, sigma, x, z
+from ._tactics import is_zero, sift, split_sums, swap_sums
+from .derivation import (
+    GAMMA,
+    LAGRANGIAN,
+    ROWS,
+    _constant_sums,
+    _expand_logs,
+    _integrate,
+    g_constraint,
+    mixture,
+    pdf,
+)
+
+SIMPLEX_RULE = lambda ex: ex.replace(  # noqa: E731
+    lambda a: isinstance(a, sp.Sum) and len(a.limits) == 1 and a.function == pi[a.limits[0][0]],
+    lambda a: sp.S.One,
+)
+
+# -- chapter 4: the joint ----------------------------------------------------------
+
+X4_1 = Step(
+    "X4.1", 4, "the mean of the mixture",
+    lhs=sp.Integral(X * mixture(X), (X, -sp.oo, sp.oo)),
+    rhs=class_sum(pi[d] * mu[d]),
+    justification=r"Integrate term by term: $\int x\, \mathcal{N}(x; \mu_d, \sigma_d)\, dx = \mu_d$.",
+    method=by_rewriting(_integrate, split_sums),
+)
+
+X4_2 = Step(
+    "X4.2", 4, "the second moment of the mixture",
+    lhs=sp.Integral(X**2 * mixture(X), (X, -sp.oo, sp.oo)),
+    rhs=class_sum(pi[d] * (sigma[d] ** 2 + mu[d] ** 2)),
+    justification=r"Term by term, $\int x^2 \mathcal{N}(x; \mu_d, \sigma_d)\, dx = \sigma_d^2 + \mu_d^2$; so the mixture's variance is $\sum_d \pi_d(\sigma_d^2 + \mu_d^2) - (\sum_d \pi_d \mu_d)^2$.",
+    method=by_rewriting(_integrate, split_sums),
+)
+
+# -- chapter 5: un-normalized responsibilities ---------------------------------------
+
+X5_1 = Step(
+    "X5.1", 5, "the log of the un-normalized responsibility",
+    lhs=sp.log(pi[z] * pdf(x[i], z)),
+    rhs=sp.log(pi[z]) - sp.log(sigma[z]) - sp.log(2 * sp.pi) / 2 - (x[i] - mu[z]) ** 2 / (2 * sigma[z] ** 2),
+    justification=r"The log of a product is a sum: this is what `gmmderive.log_joint` computes, and why it never underflows.",
+    method=by_rewriting(_expand_logs),
+)
+
+_a, _b = sp.symbols("a b", positive=True)
+X5_2 = Step(
+    "X5.2", 5, "two classes: the posterior is a logistic function",
+    lhs=_a / (_a + _b),
+    rhs=1 / (1 + sp.exp(sp.log(_b) - sp.log(_a))),
+    justification=r"With $a = \tilde\rho_0^{[i]}$, $b = \tilde\rho_1^{[i]}$: $\rho_0^{[i]} = 1/(1 + e^{\log b - \log a})$, a sigmoid of the difference of the log-joints.",
+    method=by_rewriting(),
+)
+
+# -- chapter 6: normalizing -----------------------------------------------------------
+
+_s = sp.Symbol("s", positive=True)
+_m0, _m1 = sp.symbols("mu_0 mu_1", real=True)
+_p0 = sp.Symbol("pi_0", positive=True)
+_x = sp.Symbol("x", real=True)
+_LOG_RATIO = (sp.log(_p0) - (_x - _m0) ** 2 / (2 * _s**2)) - (sp.log(1 - _p0) - (_x - _m1) ** 2 / (2 * _s**2))
+
+X6_1 = Step(
+    "X6.1", 6, "two classes, one σ: where the responsibilities are equal",
+    lhs=_x,
+    rhs=(_m0 + _m1) / 2 + _s**2 * sp.log(_p0 / (1 - _p0)) / (_m1 - _m0),
+    justification=r"Solve $\log \tilde\rho_0 = \log \tilde\rho_1$ for $x$ (equal $\sigma$, so the boundary is linear): the midpoint, shifted towards the lighter class.",
+    method=by_solving(_LOG_RATIO, _x),
+)
+
+X6_2 = Step(
+    "X6.2", 6, "the class responsibilities sum to N",
+    lhs=class_sum(gamma[d]),
+    rhs=N,
+    justification=r"$\sum_d \gamma_d = \sum_d \sum_i \rho_d^{[i]} = \sum_i \sum_d \rho_d^{[i]} = \sum_i 1 = N$.",
+    method=by_rewriting(GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    hypotheses=(GAMMA, ROWS),
+)
+
+# -- chapter 7: the Q-function --------------------------------------------------------
+
+X7_1 = Step(
+    "X7.1", 7, "Q splits into a weights part and a Gaussians part",
+    lhs=sample_sum(class_sum(rho[i, c] * (class_sum(I(d, c) * sp.log(pi[d]))
+                                          - sp.log(sigma[c]) - (x[i] - mu[c]) ** 2 / (2 * sigma[c] ** 2)), c)),
+    rhs=class_sum(gamma[c] * sp.log(pi[c]), c)
+    + class_sum(sample_sum(rho[i, c] * (-sp.log(sigma[c]) - (x[i] - mu[c]) ** 2 / (2 * sigma[c] ** 2))), c),
+    justification=r"Sift the indicator and sum the responsibilities: $\pi$ appears only in $\sum_c \gamma_c \log \pi_c$, which is why the weights' update depends on $\gamma$ alone.",
+    method=by_rewriting(sift, split_sums, GAMMA.rewrite, swap_sums),
+    hypotheses=(GAMMA,),
+)
+
+X7_2 = Step(
+    "X7.2", 7, "for one class, Q is the log-likelihood of a Gaussian",
+    lhs=sample_sum(sp.log(pdf(x[i], 0))),
+    rhs=-N * sp.log(sigma[0]) - N * sp.log(2 * sp.pi) / 2 - sample_sum((x[i] - mu[0]) ** 2) / (2 * sigma[0] ** 2),
+    justification=r"With $D = 1$ every $\rho_0^{[i]} = 1$ and Q is the ordinary log-likelihood of $\mathcal{N}(\mu_0, \sigma_0)$.",
+    method=by_rewriting(_expand_logs, split_sums, _constant_sums),
+)
+
+# -- chapter 8: maximization, formally -----------------------------------------------
+
+X8_1 = Step(
+    "X8.1", 8, "without the constraint there is no stationary point in π",
+    lhs=sp.FiniteSet(*sp.solve(sp.Eq(gamma[e] / pi[e], 0), pi[e])),
+    rhs=sp.EmptySet,
+    justification=r"$\gamma_e / \pi_e = 0$ has no solution for $\pi_e > 0$: the unconstrained Q has no maximum in $\pi$.",
+    method=by_function(lambda step: (step.lhs == step.rhs, [("SymPy's solutions of $\\gamma_e/\\pi_e = 0$", step.lhs)], "")),
+)
+
+_g0, _g1 = sp.symbols("gamma_0 gamma_1", positive=True)
+X8_2 = Step(
+    "X8.2", 8, "two classes: maximize along the constraint directly",
+    lhs=sp.Symbol("pi_0", positive=True),
+    rhs=_g0 / (_g0 + _g1),
+    justification=r"Substitute $\pi_1 = 1 - \pi_0$ into $\gamma_0 \log \pi_0 + \gamma_1 \log \pi_1$ and set the derivative to zero.",
+    method=by_solving(sp.diff(_g0 * sp.log(_p0) + _g1 * sp.log(1 - _p0), _p0), _p0),
+)
+
+# -- chapter 9: the Lagrange multiplier -------------------------------------------------
+
+_u, _v, _lam = sp.symbols("u v lambda", positive=True)
+
+
+def _toy_lagrange(step):
+    lagrangian = _g0 * sp.log(_u) + _g1 * sp.log(_v) + _lam * (1 - _u - _v)
+    grad = [sp.diff(lagrangian, w) for w in (_u, _v, _lam)]
+    sol = sp.solve(grad, [_u, _v, _lam], dict=True)
+    work = [("SymPy's solution of $\\nabla \\hat Q = 0$", sp.Matrix([sol[0][_u], sol[0][_v], sol[0][_lam]]) if sol else sp.S.EmptySet)]
+    ok = len(sol) == 1 and all(is_zero(sol[0][k] - v) for k, v in zip((_u, _v, _lam), step.rhs))
+    return ok, work, "" if ok else "the Lagrange solution differs from the claim"
+
+
+X9_1 = Step(
+    "X9.1", 9, "a small Lagrangian solved in full",
+    lhs=sp.Matrix([_u, _v, _lam]),
+    rhs=sp.Matrix([_g0 / (_g0 + _g1), _g1 / (_g0 + _g1), _g0 + _g1]),
+    justification=r"Maximize $\gamma_0 \log u + \gamma_1 \log v$ subject to $u + v = 1$: all three partial derivatives of the Lagrangian vanish at once, and $\lambda$ is the total $\gamma_0 + \gamma_1$.",
+    method=by_function(_toy_lagrange),
+)
+
+X9_2 = Step(
+    "X9.2", 9, "the Lagrangian equals Q on the constraint, for any λ",
+    lhs=sp.diff(LAGRANGIAN, lam),
+    rhs=g_constraint,
+    justification=r"$\hat Q - Q = \lambda\, g(\pi)$ is linear in $\lambda$ with slope $g(\pi)$: zero exactly on the constraint, whatever $\lambda$.",
+    method=by_rewriting(split_sums),
+)
+
+# -- chapter 10: the weights ----------------------------------------------------------
+
+alpha = sp.IndexedBase("alpha", positive=True)
+_PRIOR = class_sum((alpha[d] - 1) * sp.log(pi[d]))  # log Dirichlet(π; α) up to a constant
+
+
+def _map_weights(step):
+    lam_star = N + class_sum(alpha[d]) - D
+    derivative = split_sums(sift(sp.diff(LAGRANGIAN + _PRIOR, pi[e])))
+    claim = split_sums(GAMMA.rewrite(step.rhs))
+    at = split_sums(GAMMA.rewrite(derivative.subs(pi[e], claim).subs(lam, lam_star)))
+    # the constraint holds for the claimed weights too
+    total = split_sums(swap_sums(split_sums(GAMMA.rewrite(class_sum(step.rhs.subs(e, d))))))
+    total = _constant_sums(ROWS.rewrite(total))
+    ok = is_zero(at) and is_zero(total - 1)
+    work = [("SymPy's derivative of $\\hat Q + \\log \\mathrm{Dir}(\\pi; \\alpha)$ by $\\pi_e$", derivative),
+            ("at the claimed weights, with $\\lambda = N + \\sum_d \\alpha_d - D$", sp.simplify(at)),
+            ("the claimed weights summed over the classes", sp.simplify(total))]
+    return ok, work, "" if ok else "the claimed weights are not the constrained stationary point"
+
+
+X10_1 = Step(
+    "X10.1", 10, "weights with a Dirichlet prior (MAP)",
+    lhs=pi[e],
+    rhs=(gamma[e] + alpha[e] - 1) / (N + class_sum(alpha[d]) - D),
+    justification=r"Add $\sum_d (\alpha_d - 1)\log \pi_d$ to $\hat Q$: the same steps give $\lambda = N + \sum_d \alpha_d - D$ and pseudo-counts $\alpha_e - 1$ added to $\gamma_e$.",
+    method=by_function(_map_weights),
+    hypotheses=(GAMMA, ROWS),
+)
+
+w = sp.IndexedBase("w", positive=True)  # sample weights (repeat counts)
+
+
+def _weighted_weights(step):
+    q_weighted = sample_sum(class_sum(w[i] * rho[i, c] * class_sum(I(d, c) * sp.log(pi[d])), c)) + lam * g_constraint
+    derivative = split_sums(sift(sp.diff(q_weighted, pi[e])))
+    lam_star = sample_sum(w[i])
+    at = split_sums(derivative.subs({pi[e]: step.rhs, lam: lam_star}))
+    total = _constant_sums(ROWS.rewrite(swap_sums(split_sums(class_sum(step.rhs.subs(e, d))))))
+    ok = is_zero(at) and is_zero(split_sums(total) - 1)
+    work = [("SymPy's derivative by $\\pi_e$ of the weighted Lagrangian", derivative),
+            ("at the claimed weights, with $\\lambda = \\sum_i w_i$", sp.simplify(at))]
+    return ok, work, "" if ok else "the claimed weights do not solve the weighted problem"
+
+
+X10_2 = Step(
+    "X10.2", 10, "weighted samples: the weights' update",
+    lhs=pi[e],
+    rhs=sample_sum(w[i] * rho[i, e]) / sample_sum(w[i]),
+    justification=r"If sample $i$ counts $w_i$ times, $Q$ weights its terms by $w_i$; $\lambda$ becomes $\sum_i w_i$ and $N$ is replaced by the total weight.",
+    method=by_function(_weighted_weights),
+    hypotheses=(ROWS,),
+)
+
+# -- chapter 11: the means -------------------------------------------------------------
+
+_m = sp.Symbol("m", real=True)
+X11_1 = Step(
+    "X11.1", 11, "the updated mean minimizes the weighted squared error",
+    lhs=_m,
+    rhs=sample_sum(rho[i, e] * x[i]) / sample_sum(rho[i, e]),
+    justification=r"$\frac{d}{dm} \sum_i \rho_e^{[i]} (x^{[i]} - m)^2 = 0$ gives the same weighted mean: $\mu_e$ is the least-squares centre of class $e$.",
+    method=by_solving(split_sums(sp.diff(sample_sum(rho[i, e] * (x[i] - _m) ** 2), _m)), _m),
+)
+
+X11_2 = Step(
+    "X11.2", 11, "weighted samples: the means' update",
+    lhs=mu[e],
+    rhs=sample_sum(w[i] * rho[i, e] * x[i]) / sample_sum(w[i] * rho[i, e]),
+    justification=r"With sample weights $w_i$, $\partial Q/\partial \mu_e = \sum_i w_i \rho_e^{[i]} (x^{[i]} - \mu_e)/\sigma_e^2 = 0$.",
+    method=by_solving(
+        split_sums(sift(sp.diff(sample_sum(class_sum(w[i] * rho[i, c] * (-(x[i] - mu[c]) ** 2 / (2 * sigma[c] ** 2)), c)), mu[e]))),
+        mu[e],
+    ),
+)
+
+# -- chapter 12: the standard deviations ----------------------------------------------
+
+_var = sp.Symbol("v", positive=True)
+X12_1 = Step(
+    "X12.1", 12, "differentiate in the variance instead: the same update",
+    lhs=_var,
+    rhs=sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2) / sample_sum(rho[i, e]),
+    justification=r"With $v_e = \sigma_e^2$, $\partial/\partial v_e \sum_i \rho_e^{[i]}(-\frac12 \log v_e - (x^{[i]} - \mu_e)^2/(2 v_e)) = 0$ gives $v_e = \sigma_e^2$ of S29: the maximizer does not depend on the parametrization.",
+    method=by_solving(
+        sp.diff(sample_sum(rho[i, e] * (-sp.log(_var) / 2 - (x[i] - mu[e]) ** 2 / (2 * _var))), _var),
+        _var,
+        split_sums,
+    ),
+)
+
+X12_2 = Step(
+    "X12.2", 12, "one class: σ² is the (biased) sample variance",
+    lhs=(sample_sum((x[i] - mu[0]) ** 2) / N).subs(mu[0], sample_sum(x[i]) / N),
+    rhs=sample_sum(x[i] ** 2) / N - (sample_sum(x[i]) / N) ** 2,
+    justification=r"With $D = 1$, $\rho_0^{[i]} = 1$ and $\gamma_0 = N$: $\sigma_0^2 = \frac1N \sum_i (x^{[i]} - \bar x)^2 = \overline{x^2} - \bar x^2$, divided by $N$, not $N - 1$.",
+    method=by_rewriting(split_sums, _constant_sums),
+)
+
+#: All exercise steps, in chapter order.
+EXERCISES = (
+    X4_1, X4_2, X5_1, X5_2, X6_1, X6_2, X7_1, X7_2, X8_1, X8_2, X9_1, X9_2,
+    X10_1, X10_2, X11_1, X11_2, X12_1, X12_2,
+)
