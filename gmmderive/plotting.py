@@ -10,9 +10,10 @@ from .core import unnormalized_responsibilities
 
 # matplotlib's HTML animation asks a CDN for Font Awesome 4 icons; the book works offline,
 # so its buttons get plain Unicode symbols instead.
+# (symbols that common fonts, DejaVu included, all have)
 _ICONS = {
-    "fa fa-play fa-flip-horizontal": "◀", "fa fa-fast-backward": "⏮", "fa fa-fast-forward": "⏭",
-    "fa fa-step-backward": "⏴", "fa fa-step-forward": "⏵", "fa fa-pause": "⏸", "fa fa-play": "▶",
+    "fa fa-play fa-flip-horizontal": "◀", "fa fa-fast-backward": "⇤", "fa fa-fast-forward": "⇥",
+    "fa fa-step-backward": "«", "fa fa-step-forward": "»", "fa fa-pause": "‖", "fa fa-play": "▶",
     "fa fa-minus": "−", "fa fa-plus": "+",
 }
 
