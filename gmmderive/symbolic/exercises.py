@@ -21,7 +21,9 @@ from .derivation import (
     _integrate,
     g_constraint,
     mixture,
+    p_joint,
     pdf,
+    q,
 )
 
 SIMPLEX_RULE = lambda ex: ex.replace(  # noqa: E731
@@ -260,8 +262,61 @@ X12_2 = Step(
     method=by_rewriting(split_sums, _constant_sums),
 )
 
+# -- chapter 16: why EM works ----------------------------------------------------------
+
+p_new = sp.IndexedBase("pnew", positive=True)  # p(Z=z, x; θ') after the M-step
+_post = p_joint[z] / class_sum(p_joint[d])  # q = the posterior under θ (the E-step)
+
+X16_1 = Step(
+    "X16.1", 16, "the gain in log-likelihood is the gain in Q plus a KL divergence",
+    lhs=sp.log(class_sum(p_new[d])) - sp.log(class_sum(p_joint[d])),
+    rhs=(class_sum(_post * sp.log(p_new[z]), z) - class_sum(_post * sp.log(p_joint[z]), z))
+    + class_sum(_post * sp.log(_post / (p_new[z] / class_sum(p_new[d]))), z),
+    justification=r"With $q$ the posterior under $\theta$: $\log p(x;\theta') - \log p(x;\theta) = [Q(\theta') - Q(\theta)] + \mathrm{KL}(q \,\|\, p(z \mid x; \theta'))$, so the likelihood gains at least what Q gains.",
+    method=by_rewriting(_expand_logs, split_sums),
+)
+
+
+def _posterior_maximizes_bound(step):
+    lam_q = sp.Symbol("lambda_q", real=True)
+    bound = class_sum(q[d] * sp.log(p_joint[d] / q[d])) + lam_q * (1 - class_sum(q[d]))
+    derivative = split_sums(sift(sp.diff(bound, q[e])))
+    at = derivative.subs(q[e], step.rhs).subs(lam_q, sp.log(class_sum(p_joint[d])) - 1)
+    total = split_sums(class_sum(step.rhs.subs(e, d)))
+    ok = is_zero(_expand_logs(at)) and is_zero(total - 1)
+    work = [("SymPy's derivative of the Lagrangian of the bound by $q_e$", derivative),
+            ("at the claimed $q_e$, with $\lambda = \log p(x) - 1$", sp.simplify(_expand_logs(at)))]
+    return ok, work, "" if ok else "the claimed q is not the constrained maximizer"
+
+
+X16_2 = Step(
+    "X16.2", 16, "over q, the bound is maximized by the posterior",
+    lhs=q[e],
+    rhs=p_joint[e] / class_sum(p_joint[d]),
+    justification=r"Maximize $\sum_d q_d \log(p_d / q_d)$ subject to $\sum_d q_d = 1$ with a multiplier: $q_e = p(Z=e, x)/p(x)$, the E-step is itself a maximization.",
+    method=by_function(_posterior_maximizes_bound),
+)
+
+# -- chapter 19: equal variances ----------------------------------------------------------
+
+X19_1 = Step(
+    "X19.1", 19, "the shared variance averages the classes' variances",
+    lhs=class_sum((gamma[c] / N) * (sample_sum(rho[i, c] * (x[i] - mu[c]) ** 2) / gamma[c]), c),
+    rhs=sample_sum(class_sum(rho[i, c] * (x[i] - mu[c]) ** 2, c)) / N,
+    justification=r"$\sigma^2 = \sum_c \pi_c \sigma_c^2$ with $\pi_c = \gamma_c/N$ and the per-class variances of S29: the weights' update weights the average.",
+    method=by_rewriting(split_sums),
+)
+
+X19_2 = Step(
+    "X19.2", 19, "free parameters of the shared-σ model",
+    lhs=(D - 1) + D + 1,
+    rhs=2 * D,
+    justification=r"$D - 1$ free weights, $D$ means and one standard deviation: $D - 1$ fewer than the unequal model (B1).",
+    method=by_rewriting(),
+)
+
 #: All exercise steps, in chapter order.
 EXERCISES = (
     X4_1, X4_2, X5_1, X5_2, X6_1, X6_2, X7_1, X7_2, X8_1, X8_2, X9_1, X9_2,
-    X10_1, X10_2, X11_1, X11_2, X12_1, X12_2,
+    X10_1, X10_2, X11_1, X11_2, X12_1, X12_2, X16_1, X16_2, X19_1, X19_2,
 )
