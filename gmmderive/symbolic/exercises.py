@@ -285,7 +285,7 @@ def _posterior_maximizes_bound(step):
     total = split_sums(class_sum(step.rhs.subs(e, d)))
     ok = is_zero(_expand_logs(at)) and is_zero(total - 1)
     work = [("SymPy's derivative of the Lagrangian of the bound by $q_e$", derivative),
-            ("at the claimed $q_e$, with $\lambda = \log p(x) - 1$", sp.simplify(_expand_logs(at)))]
+            (r"at the claimed $q_e$, with $\lambda = \log p(x) - 1$", sp.simplify(_expand_logs(at)))]
     return ok, work, "" if ok else "the claimed q is not the constrained maximizer"
 
 
