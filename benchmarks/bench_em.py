@@ -39,6 +39,13 @@ def median_time(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
+def time_exp(shape, repeats: int) -> float:
+    """Median time of one np.exp over a float64 array of this shape (arguments typical of EM)."""
+    a = np.random.default_rng(1).uniform(-30.0, 0.0, size=shape)
+    out = np.empty_like(a)
+    return median_time(lambda: np.exp(a, out=out), repeats)
+
+
 def sklearn_em(x, start, n_iter):
     from sklearn.mixture import GaussianMixture
 
@@ -68,10 +75,7 @@ def main(argv=None) -> None:
     x = make_data(n)
     start = g.GMMParams([0.4, 0.3, 0.3], [-1.0, 0.5, 3.0], [2.0, 2.0, 2.0])
 
-    a = np.random.default_rng(1).uniform(-30.0, 0.0, size=(d, n))
-    out = np.empty_like(a)
-    t_exp = median_time(lambda: np.exp(a, out=out), 3 * args.repeats)
-    del a, out
+    t_exp = time_exp((d, n), 3 * args.repeats)
 
     ours = {}
     t_ours = median_time(lambda: ours.setdefault("r", g.fit(x, init=start, max_iter=m, tol=0.0)), args.repeats) / m

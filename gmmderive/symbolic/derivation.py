@@ -851,7 +851,6 @@ P2 = Step(
 # Chapter 18 (beyond the lecture): counting parameters
 # --------------------------------------------------------------------------
 
-_n_free = sp.Symbol("p")
 B1 = Step(
     "B1", 18, "free parameters of the GMM",
     lhs=(D - 1) + D + D,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._step import Step, by_differentiation, by_function, by_rewriting, by_solving
-from ._symbols import D, I, N, X, c, class_sum, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, sample_sum, sigma, x, z
+from ._step import Step, by_function, by_rewriting, by_solving
+from ._symbols import D, I, N, X, c, class_sum, d, e, gamma, i, lam, mu, pi, rho, sample_sum, sigma, x, z
 from ._tactics import is_zero, sift, split_sums, swap_sums
 from .derivation import (
     GAMMA,
@@ -24,11 +24,6 @@ from .derivation import (
     p_joint,
     pdf,
     q,
-)
-
-SIMPLEX_RULE = lambda ex: ex.replace(  # noqa: E731
-    lambda a: isinstance(a, sp.Sum) and len(a.limits) == 1 and a.function == pi[a.limits[0][0]],
-    lambda a: sp.S.One,
 )
 
 # -- chapter 4: the joint ----------------------------------------------------------
