@@ -39,6 +39,8 @@ class LectureLatexPrinter(LatexPrinter):
         # Braced, so that a power of it is no double superscript: {x^{[i]}}^{2}
         if name == "x" and len(idx) == 1:
             return rf"{{x^{{[{idx[0]}]}}}}"
+        if name in ("x1", "x2") and len(idx) == 1:  # coordinates of a sample in two dimensions
+            return rf"{{x^{{[{idx[0]}]}}_{name[1]}}}"
         if name in ("rho", "rhotilde") and len(idx) == 2:
             return rf"{{{_GREEK[name]}_{{{idx[1]}}}^{{[{idx[0]}]}}}}"
         base = _GREEK.get(name, name)

@@ -71,6 +71,7 @@ CHAPTERS = {
     17: (None, "Pitfalls"),
     18: (None, "Choosing the number of classes"),
     19: (None, "Equal variances"),
+    20: (None, "Several dimensions"),
 }
 
 # --------------------------------------------------------------------------
@@ -902,6 +903,88 @@ V4 = Step(
     method=by_differentiation(LAGRANGIAN_EQUAL, mu[e], sift, split_sums),
 )
 
+# --------------------------------------------------------------------------
+# Chapter 20 (beyond the lecture): several dimensions, exact for dimension 2
+# --------------------------------------------------------------------------
+
+x1 = sp.IndexedBase("x1", real=True)  # first coordinate of x^{[i]}
+x2 = sp.IndexedBase("x2", real=True)  # second coordinate
+_MU2 = sp.Matrix([sample_sum(rho[i, e] * x1[i]), sample_sum(rho[i, e] * x2[i])]) / sample_sum(rho[i, e])
+_D1, _D2 = x1[i] - _MU2[0], x2[i] - _MU2[1]
+_SIGMA2 = sp.Matrix([
+    [sample_sum(rho[i, e] * _D1**2), sample_sum(rho[i, e] * _D1 * _D2)],
+    [sample_sum(rho[i, e] * _D1 * _D2), sample_sum(rho[i, e] * _D2**2)],
+]) / sample_sum(rho[i, e])
+_MV_SIZES = [(2, 2), (3, 2), (2, 3)]
+
+
+def _vanishes(expr) -> bool:
+    """A rational expression is exactly 0: its numerator expands to 0 (no gcd needed)."""
+    numerator, _ = sp.fraction(sp.together(expr))
+    return sp.expand(numerator) == 0
+
+
+def _mv_objective(n, dd, k):
+    """Q of class k in two dimensions, with the precision Λ = [[p, q], [q, s]] (constant dropped)."""
+    m1, m2, lp, lq, ls = sp.symbols("m1 m2 lp lq ls", real=True)
+    terms = 0
+    for ii in range(n):
+        d1, d2 = x1[ii] - m1, x2[ii] - m2
+        terms += rho[ii, k] * (sp.log(lp * ls - lq**2) / 2 - (lp * d1**2 + 2 * lq * d1 * d2 + ls * d2**2) / 2)
+    return terms, (m1, m2), (lp, lq, ls)
+
+
+def _mv_means(step):
+    for n, dd in _MV_SIZES:
+        claim_e = instantiate(step.rhs, n, dd)  # e still free
+        for k in range(dd):
+            q_k, (m1, m2), _ = _mv_objective(n, dd, k)
+            claim = claim_e.subs(e, k)
+            grad = [sp.diff(q_k, m).subs({m1: claim[0], m2: claim[1]}) for m in (m1, m2)]
+            if not all(_vanishes(g_) for g_ in grad):
+                return False, (), f"N={n}, D={dd}, class {k}: the gradient in μ does not vanish"
+    sz = ", ".join(f"(N={n}, D={dd})" for n, dd in _MV_SIZES)
+    return True, (), f"∇_μ Q = 0 at the claimed mean, exactly, for every class and {sz}."
+
+
+def _mv_covariances(step):
+    big_a, big_b, big_c = sp.symbols("A B C", real=True)
+    det = big_a * big_c - big_b**2
+    for n, dd in _MV_SIZES:
+        mean_e, cov_e = instantiate(_MU2, n, dd), instantiate(step.rhs, n, dd)  # e still free
+        for k in range(dd):
+            q_k, (m1, m2), (lp, lq, ls) = _mv_objective(n, dd, k)
+            mean, cov = mean_e.subs(e, k), cov_e.subs(e, k)
+            # Λ = Σ^{-1} for Σ = [[A, B], [B, C]], then Σ = the claimed covariance
+            at_inverse = {lp: big_c / det, lq: -big_b / det, ls: big_a / det}
+            inv_det_lambda = sp.Pow(lp * ls - lq**2, -1)  # 1/det Λ = det Σ
+            for w_ in (lp, lq, ls):
+                g_ = sp.diff(q_k, w_).xreplace({inv_det_lambda: det}).subs(at_inverse)
+                g_ = g_.subs({m1: mean[0], m2: mean[1], big_a: cov[0, 0], big_b: cov[0, 1], big_c: cov[1, 1]})
+                if not _vanishes(g_):
+                    return False, (), f"N={n}, D={dd}, class {k}: the gradient in Λ does not vanish"
+    sz = ", ".join(f"(N={n}, D={dd})" for n, dd in _MV_SIZES)
+    return True, (), f"∇_Λ Q = 0 at Λ = Σ^{{-1}} of the claimed covariance (with the updated mean), exactly, for every class and {sz}."
+
+
+MV1 = Step(
+    "MV1", 20, "two dimensions: the update of the mean vectors",
+    lhs=sp.Symbol(r"\boldsymbol{\mu}_e"),
+    rhs=_MU2,
+    justification=r"$\nabla_{\mu_e} \sum_i \rho_e^{[i]} \log \mathcal{N}(x^{[i]}; \mu_e, \Sigma_e) = \Sigma_e^{-1} \sum_i \rho_e^{[i]} (x^{[i]} - \mu_e) = 0$: the responsibility-weighted mean, coordinate by coordinate.",
+    method=by_function(_mv_means),
+    kind="exact",
+)
+
+MV2 = Step(
+    "MV2", 20, "two dimensions: the update of the covariance matrices",
+    lhs=sp.Symbol(r"\Sigma_e"),
+    rhs=_SIGMA2,
+    justification=r"Differentiate in the precision $\Lambda_e = \Sigma_e^{-1}$: $\frac12 \gamma_e \Lambda_e^{-1} - \frac12 \sum_i \rho_e^{[i]} (x^{[i]} - \mu_e)(x^{[i]} - \mu_e)^T = 0$, the weighted scatter about the updated mean.",
+    method=by_function(_mv_covariances),
+    kind="exact",
+)
+
 #: All steps, in the order of the lecture.
 STEPS = (
     G1, G2, G3,
@@ -920,4 +1003,5 @@ STEPS = (
     P1, P2,
     B1,
     V1, V2, V3, V4,
+    MV1, MV2,
 )

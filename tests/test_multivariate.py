@@ -1,0 +1,66 @@
+"""gmmderive.multivariate: the same EM in p dimensions, checked against scikit-learn."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gmmderive as g
+from gmmderive import multivariate as mv
+from gmmderive.datasets import old_faithful
+
+FAITHFUL = np.column_stack([old_faithful()["eruptions"], old_faithful()["waiting"]])
+
+
+def test_one_dimension_agrees_with_the_univariate_code():
+    x = old_faithful()["waiting"]
+    p1 = g.GMMParams([0.4, 0.6], [55.0, 80.0], [6.0, 6.0])
+    pm = mv.MVGMMParams(p1.weights, p1.means[:, None], (p1.stds**2)[:, None, None])
+    np.testing.assert_allclose(mv.log_joint(x[:, None], pm), g.log_joint(x, p1), rtol=1e-12)
+    r = g.e_step(x, p1)
+    new1, newm = g.m_step(x, r), mv.m_step(x[:, None], r)
+    np.testing.assert_allclose(newm.means[:, 0], new1.means, rtol=1e-12)
+    np.testing.assert_allclose(np.sqrt(newm.covariances[:, 0, 0]), new1.stds, rtol=1e-12)
+
+
+def test_two_dimensions_agree_with_sklearn():
+    mixture = pytest.importorskip("sklearn.mixture")
+    start = mv.initial_params(FAITHFUL, 2, seed=0)
+    ours = mv.fit(FAITHFUL, 2, init=start, max_iter=30, tol=0.0, cov_floor=0.0)
+    gm = mixture.GaussianMixture(2, covariance_type="full", reg_covar=0.0, tol=0.0, max_iter=30,
+                                 weights_init=start.weights, means_init=start.means,
+                                 precisions_init=np.linalg.inv(start.covariances))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm.fit(FAITHFUL)
+    order = np.lexsort(gm.means_.T[::-1])
+    np.testing.assert_allclose(ours.params.means, gm.means_[order], rtol=1e-9)
+    np.testing.assert_allclose(ours.params.covariances, gm.covariances_[order], rtol=1e-8)
+    assert ours.log_likelihood == pytest.approx(gm.score(FAITHFUL) * FAITHFUL.shape[0], rel=1e-9)
+
+
+def test_fit_is_monotone_and_converges():
+    res = mv.fit(FAITHFUL, 2, seed=1)
+    assert res.converged and (np.diff(res.history) >= -1e-9).all()
+    np.testing.assert_allclose(res.responsibilities.sum(axis=1), 1.0)
+    assert res.params.means[0, 0] < res.params.means[1, 0]
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [(np.ones(5), "shape"), (np.array([[1.0, np.nan]]), "NaN"), (np.zeros((0, 2)), "empty"), ([["a", "b"]], "numbers")],
+)
+def test_bad_data(X, match):
+    with pytest.raises(ValueError, match=match):
+        mv.fit(X, 1)
+
+
+def test_bad_params():
+    with pytest.raises(ValueError, match="positive definite"):
+        mv.MVGMMParams([1.0], [[0.0, 0.0]], [[[1.0, 2.0], [2.0, 1.0]]])
+    with pytest.raises(ValueError, match="symmetric"):
+        mv.MVGMMParams([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.0, 1.0]]])
+    with pytest.raises(ValueError, match="sum to 1"):
+        mv.MVGMMParams([0.7], [[0.0, 0.0]], [np.eye(2)])
+    with pytest.raises(ValueError, match="distinct rows"):
+        mv.fit(np.ones((4, 2)), 2)
