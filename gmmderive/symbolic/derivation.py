@@ -436,7 +436,7 @@ def _s11_method(step):
         return ok, work, msg
     if not step.rhs.is_positive:  # γ_e > 0 (a class with γ_e = 0 is empty), π_e > 0
         return False, work, "the derivative is not shown positive"
-    return True, work, "The derivative is positive for every π_e: Q alone has no maximum inside [0, 1]^D."
+    return True, work, r"The derivative is positive for every $\pi_e$: $Q$ alone has no maximum inside $[0, 1]^D$."
 
 
 S11 = Step(
@@ -586,7 +586,7 @@ def _m3_method(step):
             if sp.simplify((found - claimed).subs(rows)) != 0:
                 return False, (), f"N={n}, D={dd}: π_{k} = {found} differs from the claim"
     sz = ", ".join(f"(N={n}, D={dd})" for n, dd in sizes)
-    return True, (), f"Eliminating π_{{D-1}} and solving ∇ = 0 gives γ_e/N exactly, for {sz}."
+    return True, (), rf"Eliminating $\pi_{{D-1}}$ and solving $\nabla = 0$ gives $\gamma_e/N$ exactly, for {sz}."
 
 
 M3 = Step(
@@ -703,7 +703,7 @@ def _hessian_method(step):
         return False, work, "the Hessian differs from the claim"
     if not (hess[0, 0].is_negative and hess.det().is_positive):
         return False, work, "the Hessian is not shown negative definite"
-    return True, work, "H₁₁ < 0 and det H > 0: negative definite, so the stationary point is a maximum in (μ_e, σ_e)."
+    return True, work, r"$H_{11} < 0$ and $\det H > 0$: negative definite, so the stationary point is a maximum in $(\mu_e, \sigma_e)$."
 
 
 H1 = Step(
@@ -944,7 +944,7 @@ def _mv_means(step):
             if not all(_vanishes(g_) for g_ in grad):
                 return False, (), f"N={n}, D={dd}, class {k}: the gradient in μ does not vanish"
     sz = ", ".join(f"(N={n}, D={dd})" for n, dd in _MV_SIZES)
-    return True, (), f"∇_μ Q = 0 at the claimed mean, exactly, for every class and {sz}."
+    return True, (), rf"$\nabla_{{\mu_e}} Q = 0$ at the claimed mean, exactly, for every class and {sz}."
 
 
 def _mv_covariances(step):
@@ -964,7 +964,8 @@ def _mv_covariances(step):
                 if not _vanishes(g_):
                     return False, (), f"N={n}, D={dd}, class {k}: the gradient in Λ does not vanish"
     sz = ", ".join(f"(N={n}, D={dd})" for n, dd in _MV_SIZES)
-    return True, (), f"∇_Λ Q = 0 at Λ = Σ^{{-1}} of the claimed covariance (with the updated mean), exactly, for every class and {sz}."
+    return True, (), (rf"$\nabla_{{\Lambda_e}} Q = 0$ at $\Lambda_e = \Sigma_e^{{-1}}$ of the claimed covariance "
+                      rf"(with the updated mean), exactly, for every class and {sz}.")
 
 
 MV1 = Step(
