@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import sympy as sp
 
 from ._printing import latex
-from ._tactics import instantiate, is_zero
+from ._tactics import is_zero
 
 KINDS = ("general", "exact")
 
@@ -245,42 +245,6 @@ def by_chain(links: Sequence[tuple], *tactics) -> Method:
         return True, work, ""
 
     return method
-
-
-def exactly(sizes: Sequence[tuple], *, free: Sequence[str] = (), assume=None) -> Method:
-    """Exact proof: for each (N, D) in ``sizes`` (and every value of the free
-    class indices), expand all sums and reach 0 exactly.
-
-    ``assume(n, d)`` may return substitutions (for example the constraint
-    ``π_{D-1} = 1 - Σ_{d<D-1} π_d``) applied to the expanded expressions.
-    """
-    if len(sizes) < 3 or any(dd < 2 for _, dd in sizes):
-        raise ValueError("an exact proof needs at least three sizes, each with D >= 2")
-
-    def method(step: Step):
-        checked = 0
-        for n, dd in sizes:
-            for values in _index_values(free, dd):
-                diff = instantiate(step.lhs - step.rhs, n, dd, **values)
-                if assume is not None:
-                    diff = diff.subs(assume(n, dd))
-                if sp.simplify(diff) != 0:
-                    return False, (), f"fails for N = {n}, D = {dd}, {values}: left with {diff}"
-                checked += 1
-        sz = ", ".join(f"(N={n}, D={dd})" for n, dd in sizes)
-        return True, (), f"Checked exactly for {sz}, every value of {', '.join(free) or 'the indices'}."
-
-    return method
-
-
-def _index_values(names, dd):
-    if not names:
-        yield {}
-        return
-    first, rest = names[0], names[1:]
-    for v in range(dd):
-        for others in _index_values(rest, dd):
-            yield {first: v, **others}
 
 
 def by_function(fn: Callable[["Step"], tuple]) -> Method:
