@@ -178,15 +178,43 @@ def _check_distinct(xs: np.ndarray, n_components: int) -> None:
 # --------------------------------------------------------------------------
 
 
-def _run_em(x, params, *, max_iter, tol, std_floor, equal_variance=False):
-    """EM from ``params``; returns the final state and the degeneracy masks."""
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """One EM run: where it started and ended, its log-likelihoods and degeneracies."""
+
+    start: GMMParams
+    params: GMMParams
+    resp: np.ndarray | None  # (D, N) responsibilities of ``params`` (None: not kept)
+    history: np.ndarray
+    n_iter: int
+    converged: bool
+    collapsed: np.ndarray  # a component's σ was held at the floor
+    empty: np.ndarray  # a class lost its responsibility mass
+
+    @property
+    def log_likelihood(self) -> float:
+        return float(self.history[-1])
+
+    @property
+    def degenerate(self) -> bool:
+        return bool(self.collapsed.any() or self.empty.any())
+
+
+def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=None, keep_resp=True) -> _Run:
+    """EM from ``start`` for at most ``max_iter`` iterations.
+
+    ``before`` is an earlier run that ended at ``start``: the result continues it (one
+    history, iteration count and degeneracy record). ``keep_resp=False`` drops the final
+    (D, N) responsibilities, so that many short runs do not hold many such arrays.
+    """
+    params = start
     resp, ll = _e_step_dn(x, params)
     history = [ll]
     collapsed = np.zeros(params.n_components, dtype=bool)
     empty = np.zeros(params.n_components, dtype=bool)
     converged = False
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is the count after the loop)
         params, col, emp = _m_step_dn(
             x, resp, previous=params, std_floor=std_floor, equal_variance=equal_variance
         )
@@ -198,7 +226,11 @@ def _run_em(x, params, *, max_iter, tol, std_floor, equal_variance=False):
         if tol > 0 and history[-1] - history[-2] < tol:
             converged = True
             break
-    return params, resp, np.array(history), n_iter, converged, collapsed, empty
+    resp = resp if keep_resp else None
+    if before is not None:
+        return _Run(before.start, params, resp, np.concatenate([before.history, history[1:]]),
+                    before.n_iter + n_iter, converged, before.collapsed | collapsed, before.empty | empty)
+    return _Run(start, params, resp, np.array(history), n_iter, converged, collapsed, empty)
 
 
 def em_path(x, init: GMMParams, n_iter: int, *, e_step=None, m_step=None):
@@ -351,48 +383,44 @@ def fit(
             start = GMMParams(start.weights, start.means, np.full(n_components, pooled))
         starts.append(start)
 
-    def run(params, iters):
-        return _run_em(xs, params, max_iter=iters, tol=tol, std_floor=floor, equal_variance=bool(equal_variance))
+    def run(params, iters, **kw):
+        return _run_em(xs, params, max_iter=iters, tol=tol, std_floor=floor,
+                       equal_variance=bool(equal_variance), **kw)
 
     if pre_iter and n_init > 1 and pre_iter < max_iter:
         # Short runs from every start; only the n_best most likely go on.
-        short = sorted(((run(p, pre_iter), p) for p in starts), key=lambda sr: -sr[0][2][-1])[:n_best]
-        runs = []
-        for (params0, _, hist0, it0, conv0, col0, emp0), p in short:
-            if conv0:
-                runs.append((p, (params0, _, hist0, it0, conv0, col0, emp0)))
-                continue
-            params1, resp1, hist1, it1, conv1, col1, emp1 = run(params0, max_iter - it0)
-            runs.append((p, (params1, resp1, np.concatenate([hist0, hist1[1:]]), it0 + it1, conv1,
-                             col0 | col1, emp0 | emp1)))
+        short = sorted((run(p, pre_iter, keep_resp=False) for p in starts), key=lambda r: -r.log_likelihood)
+        runs = (r if r.converged else run(r.params, max_iter - r.n_iter, before=r) for r in short[:n_best])
     else:
-        runs = [(p, run(p, max_iter)) for p in starts]
-    if reject_degenerate:
-        runs = [r for r in runs if not (r[1][5].any() or r[1][6].any())]
-        if not runs:
-            raise ValueError(
-                f"all {n_init} run(s) degenerated (a component collapsed onto a point or emptied); "
-                "try more starts (n_init) or fewer components"
-            )
-    best = max(runs, key=lambda r: r[1][2][-1])
-    start, (params, resp, history, n_iter, converged, collapsed, empty) = best
+        runs = (run(p, max_iter) for p in starts)
+    best = None  # keep only the best run: one (D, N) array in memory, whatever n_init
+    for r in runs:
+        if not (reject_degenerate and r.degenerate) and (best is None or r.log_likelihood > best.log_likelihood):
+            best = r
+    if best is None:
+        raise ValueError(
+            f"all {n_init} run(s) degenerated (a component collapsed onto a point or emptied); "
+            "try more starts (n_init) or fewer components"
+        )
+    resp = best.resp if best.resp is not None else _e_step_dn(xs, best.params)[0]
+    history = best.history
 
-    warn_degenerate(collapsed, empty, floor)
-    if tol > 0 and not converged:
+    warn_degenerate(best.collapsed, best.empty, floor)
+    if tol > 0 and not best.converged:
         warnings.warn(
             f"EM did not converge in {max_iter} iterations (last log-likelihood change "
             f"{history[-1] - history[-2]:.3g} >= tol = {tol:g})",
             ConvergenceWarning,
             stacklevel=2,
         )
-    order = params.canonical_order()
+    order = best.params.canonical_order()
     history.setflags(write=False)
     return FitResult(
-        params=params.permuted(order),
-        log_likelihood=float(history[-1]),
+        params=best.params.permuted(order),
+        log_likelihood=best.log_likelihood,
         history=history,
-        n_iter=n_iter,
-        converged=converged,
+        n_iter=best.n_iter,
+        converged=best.converged,
         responsibilities=resp[order].T,
-        init_params=start,
+        init_params=best.start,
     )
