@@ -131,7 +131,11 @@ def initial_params(x, n_components: int, strategy: str = "quantile", seed=None) 
     _check_distinct(xs, d)
     if strategy not in INIT_STRATEGIES:
         raise ValueError(f"unknown init strategy {strategy!r}; choose one of {', '.join(INIT_STRATEGIES)}")
-    rng = np.random.default_rng(seed)
+    return _initial_params(xs, d, strategy, np.random.default_rng(seed))
+
+
+def _initial_params(xs: np.ndarray, d: int, strategy: str, rng: np.random.Generator) -> GMMParams:
+    """:func:`initial_params` on data already checked (fit checks once for all its starts)."""
     if strategy == "quantile":
         # Group by rank; ties take the rank of their first member, so that a
         # run of equal values is never split between two groups.
@@ -377,7 +381,7 @@ def fit(
 
     starts = []
     for _ in range(n_init):
-        start = init if isinstance(init, GMMParams) else initial_params(xs, n_components, init, rng)
+        start = init if isinstance(init, GMMParams) else _initial_params(xs, n_components, init, rng)
         if equal_variance:
             pooled = np.sqrt(np.sum(start.weights * start.stds**2))
             start = GMMParams(start.weights, start.means, np.full(n_components, pooled))

@@ -17,7 +17,7 @@ import numpy as np
 from ._validation import check_nonnegative_float, check_positive_int
 from .core import LOG_2PI, _normalize_log_dn
 from .fit import DEFAULT_MAX_ITER, DEFAULT_TOL, ConvergenceWarning
-from .params import WEIGHT_SUM_TOL
+from .params import check_weights
 
 
 def check_data_nd(X, *, name: str = "X") -> np.ndarray:
@@ -64,8 +64,7 @@ class MVGMMParams:
         for name, a in (("weights", w), ("means", m), ("covariances", s)):
             if not np.isfinite(a).all():
                 raise ValueError(f"{name} contain NaN or ±inf")
-        if (w < 0).any() or abs(w.sum() - 1.0) > WEIGHT_SUM_TOL:
-            raise ValueError(f"weights must be non-negative and sum to 1, got {w.tolist()}")
+        check_weights(w)
         if not np.allclose(s, np.swapaxes(s, 1, 2), rtol=1e-10, atol=0):
             raise ValueError("covariances must be symmetric")
         try:

@@ -27,6 +27,14 @@ def _as_vector(values, name: str) -> np.ndarray:
     return arr
 
 
+def check_weights(w: np.ndarray) -> None:
+    """Raise unless ``w`` is a probability vector (non-negative, summing to 1 within the tolerance)."""
+    if (w < 0).any():
+        raise ValueError(f"weights must be non-negative, got {w.tolist()}")
+    if abs(w.sum() - 1.0) > WEIGHT_SUM_TOL:
+        raise ValueError(f"weights must sum to 1, they sum to {w.sum()!r}")
+
+
 @dataclass(frozen=True, eq=False)
 class GMMParams:
     """Immutable, validated parameters of a D-component univariate GMM.
@@ -65,10 +73,7 @@ class GMMParams:
                 "weights, means and stds must have equal lengths, got "
                 f"{w.size}, {m.size} and {s.size}"
             )
-        if (w < 0).any():
-            raise ValueError(f"weights must be non-negative, got {w.tolist()}")
-        if abs(w.sum() - 1.0) > WEIGHT_SUM_TOL:
-            raise ValueError(f"weights must sum to 1, they sum to {w.sum()!r}")
+        check_weights(w)
         if (s <= 0).any():
             raise ValueError(f"stds must be > 0, got {s.tolist()}")
         object.__setattr__(self, "weights", w)
