@@ -273,8 +273,28 @@ def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False
     γ_c was below :data:`EMPTY_CLASS_MASS` and μ_c, σ_c were kept from
     ``previous``.
     """
-    n = x.size
     gamma = resp_dn.sum(axis=1)
+    safe_gamma = np.where(gamma < EMPTY_CLASS_MASS, 1.0, gamma)
+    means = (resp_dn @ x) / safe_gamma  # S24
+    # Two-pass form (S29 with the μ just updated): Σ_i ρ (x - μ_e)², never
+    # Σ ρ x² - γ μ², which cancels catastrophically for data far from 0.
+    sq_dev = np.empty_like(means)
+    dev = np.empty_like(x)
+    for c in range(means.size):
+        np.subtract(x, means[c], out=dev)
+        np.square(dev, out=dev)
+        sq_dev[c] = resp_dn[c] @ dev
+    return _params_from_statistics(
+        x.size, gamma, means, sq_dev, previous=previous, std_floor=std_floor, equal_variance=equal_variance
+    )
+
+
+def _params_from_statistics(n, gamma, means, sq_dev, *, previous=None, std_floor=0.0, equal_variance=False):
+    """The M-step's parameters from γ_e, μ_e and Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)².
+
+    Shared by :func:`_m_step_dn` and the fused iteration of ``fit``
+    (:mod:`gmmderive._fused`); ``means`` and ``sq_dev`` of an empty class are ignored.
+    """
     empty = gamma < EMPTY_CLASS_MASS
     if empty.any() and previous is None:
         c = int(np.flatnonzero(empty)[0])
@@ -283,20 +303,11 @@ def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False
             "its mean is undefined; pass previous=... to keep its old parameters"
         )
     safe_gamma = np.where(empty, 1.0, gamma)
-    means = (resp_dn @ x) / safe_gamma  # S24
-    # Two-pass form (S29 with the μ just updated): Σ_i ρ (x - μ_e)², never
-    # Σ ρ x² - γ μ², which cancels catastrophically for data far from 0.
-    var = np.empty_like(means)
-    dev = np.empty_like(x)
-    for c in range(means.size):
-        np.subtract(x, means[c], out=dev)
-        np.square(dev, out=dev)
-        var[c] = resp_dn[c] @ dev
     if equal_variance:
         # One σ for all classes: σ² = Σ_e Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² / N
-        stds = np.full_like(var, np.sqrt(var[~empty].sum() / n))
+        stds = np.full_like(sq_dev, np.sqrt(sq_dev[~empty].sum() / n))
     else:
-        stds = np.sqrt(var / safe_gamma)
+        stds = np.sqrt(sq_dev / safe_gamma)
     if empty.any():
         means = np.where(empty, previous.means, means)
         if not equal_variance:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_data, check_nonnegative_float, check_positive_int
-from .core import _e_step_dn, _m_step_dn, warn_degenerate
+from .core import _m_step_dn, warn_degenerate
 from .params import GMMParams
 
 INIT_STRATEGIES = ("quantile", "kmeans++", "random")
@@ -211,26 +211,33 @@ def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=
     history, iteration count and degeneracy record). ``keep_resp=False`` drops the final
     (D, N) responsibilities, so that many short runs do not hold many such arrays.
     """
+    from . import _fused  # numba: imported on the first fit, not with gmmderive
+
+    def iteration(p):
+        return _fused.em_iteration(x, p, std_floor=std_floor, equal_variance=equal_variance)
+
     params = start
-    resp, ll = _e_step_dn(x, params)
+    ll, new, col, emp = iteration(params)  # log-likelihood of start, and the first M-step
     history = [ll]
     collapsed = np.zeros(params.n_components, dtype=bool)
     empty = np.zeros(params.n_components, dtype=bool)
     converged = False
+    resp = None
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007  (n_iter is the count after the loop)
-        params, col, emp = _m_step_dn(
-            x, resp, previous=params, std_floor=std_floor, equal_variance=equal_variance
-        )
+        params = new
         collapsed |= col
         empty |= emp
-        resp = None  # free ρ before the next E-step allocates its own
-        resp, ll = _e_step_dn(x, params)
+        if n_iter < max_iter or not keep_resp:
+            ll, new, col, emp = iteration(params)
+        else:  # the last pass: no M-step follows, so let it write ρ instead
+            ll, resp = _fused.log_likelihood_and_responsibilities(x, params)
         history.append(ll)
         if tol > 0 and history[-1] - history[-2] < tol:
             converged = True
             break
-    resp = resp if keep_resp else None
+    if keep_resp and resp is None:
+        resp = _fused.log_likelihood_and_responsibilities(x, params)[1]
     if before is not None:
         return _Run(before.start, params, resp, np.concatenate([before.history, history[1:]]),
                     before.n_iter + n_iter, converged, before.collapsed | collapsed, before.empty | empty)
@@ -406,7 +413,12 @@ def fit(
             f"all {n_init} run(s) degenerated (a component collapsed onto a point or emptied); "
             "try more starts (n_init) or fewer components"
         )
-    resp = best.resp if best.resp is not None else _e_step_dn(xs, best.params)[0]
+    if best.resp is None:
+        from . import _fused
+
+        resp = _fused.log_likelihood_and_responsibilities(xs, best.params)[1]
+    else:
+        resp = best.resp
     history = best.history
 
     warn_degenerate(best.collapsed, best.empty, floor)
@@ -425,6 +437,6 @@ def fit(
         history=history,
         n_iter=best.n_iter,
         converged=best.converged,
-        responsibilities=resp[order].T,
+        responsibilities=(resp if np.array_equal(order, np.arange(order.size)) else resp[order]).T,
         init_params=best.start,
     )

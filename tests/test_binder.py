@@ -66,3 +66,12 @@ def test_launch_buttons_have_one_repository():
     assert config.count("repository:") == 1
     assert re.search(r"binderhub_url: https://mybinder\.org", config)
     assert re.search(r"colab_url: https://colab\.research\.google\.com", config)
+
+
+def test_a_non_editable_install_ships_every_subpackage():
+    # Binder runs `pip install .[book]`, not -e: a subpackage missing from the list would be
+    # absent there (gmmderive.symbolic was, until this test).
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "gmmderive").rglob("__init__.py")}
+    assert found <= listed, f"pyproject.toml [tool.setuptools] packages lacks {sorted(found - listed)}"
+    assert all((ROOT / p.replace(".", "/")).is_dir() for p in listed)
