@@ -15,7 +15,7 @@ correction (the "corrected two-pass" sum); only if μ_e moved many σ_e does the
 cancel, and then a second pass about the new means gives the two-pass sum itself.
 
 The exponential is computed here rather than by libm so that the compiler can vectorize it:
-exp(t) = 2^k · p(r), t = k ln 2 + r, |r| ≤ ln(2)/2, with p the degree-11 polynomial
+exp(t) = 2^k · p(r), t = k ln 2 + r, -ln(2)/2 ≤ r ≤ ln(2)/2, with p the degree-11 polynomial
 interpolating exp at the Chebyshev nodes of that interval (truncation error 4e-18, so about
 1 ulp in all); 2^k is assembled from bits. Arguments t ≤ -708 give 0 (the true value is a
 subnormal below 3e-308, and it multiplies terms of size ≥ 1).
@@ -183,10 +183,12 @@ def _log_likelihood_block(n, shift, total, run):
     ll = 0.0
     for j in range(n):
         ll += shift[j]
-    m = np.int64(n)  # signed from here: uint64 mixed with int64 would promote to float
-    for j0 in range(0, m, run):
+    for j0 in range(np.uint64(0), n, run):
+        stop = j0 + run
+        if stop > n:
+            stop = n
         prod = 1.0
-        for j in range(j0, min(j0 + run, m)):
+        for j in range(j0, stop):
             prod *= total[j]
         ll += math.log(prod)
     for j in range(n):
@@ -309,7 +311,7 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
         const = np.log(params.weights) - np.log(params.stds) - 0.5 * LOG_2PI
     n_blocks = -(-x.size // BLOCK)
     part = np.zeros((n_blocks, 4, d))
-    run = max(1, min(BLOCK, int(690.0 / math.log(d)))) if d > 1 else BLOCK  # d^run < 1e300
+    run = np.uint64(max(1, min(BLOCK, int(690.0 / math.log(d)))) if d > 1 else BLOCK)  # d^run < 1e300
     write = resp_out is not None
     out = resp_out if write else np.empty((1, 1))
     args = (x, means, scale, const, centers)
@@ -341,8 +343,10 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
     -------
     log_likelihood : float
         ``log p(𝒟; params)`` (of the parameters the iteration started from).
-    new_params, collapsed, empty
-        As :func:`gmmderive.core._m_step_dn` of the responsibilities of ``params``.
+    new_params : GMMParams
+        :func:`gmmderive.m_step` of the responsibilities of ``params`` (``previous=params``).
+    collapsed, empty : ndarray of bool, shape (D,)
+        Which σ_e were raised to ``std_floor``; which classes had no responsibility mass.
     """
     ll, gamma, s1, s2 = sufficient_statistics(x, params)
     empty = gamma < EMPTY_CLASS_MASS
