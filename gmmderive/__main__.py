@@ -20,8 +20,16 @@ class InputError(Exception):
     """Bad input for the command line: reported in one line, exit status 2."""
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_column(path: str, column: str | None) -> list[float]:
-    """The values of one column of a CSV file with a header row."""
+    """The values of one column of a CSV file with a header row (or of a file of numbers)."""
     if not os.path.isfile(path):
         raise InputError(f"no such file: {path}")
     try:
@@ -32,6 +40,16 @@ def read_column(path: str, column: str | None) -> list[float]:
     if not rows:
         raise InputError(f"{path} is empty")
     header = [h.strip() for h in rows[0]]
+    if header and all(_is_number(h) for h in header):
+        # No header: a file of numbers. Fine for one column; several need names.
+        if len(header) != 1:
+            raise InputError(f"{path} has {len(header)} columns and no header row: "
+                             "add a first row naming the columns, then choose one with --column")
+        if column is not None:
+            raise InputError(f"{path} has no header row, so there is no column {column!r}: "
+                             "drop --column, or add a header row")
+        rows = [["x"], *rows]
+        header = ["x"]
     if column is None:
         if len(header) != 1:
             raise InputError(f"{path} has {len(header)} columns ({', '.join(header)}): choose one with --column")
@@ -202,7 +220,7 @@ def main(argv=None) -> int:
     )
     sub = parser.add_subparsers(dest="command", metavar="{fit,verify}")
     f = sub.add_parser("fit", help="fit a Gaussian mixture to a column of a CSV file")
-    f.add_argument("file", help="CSV file with a header row")
+    f.add_argument("file", help="CSV file with a header row, or one number per line")
     f.add_argument("--column", help="column to fit (optional if the file has one column)")
     f.add_argument("-k", type=int, required=True, help="number of components D")
     f.add_argument("--equal-variance", action="store_true", help="one standard deviation shared by all components")

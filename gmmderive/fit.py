@@ -22,6 +22,14 @@ deviation with weight γ_c / N. Both cases are reported with a
 :class:`~gmmderive.core.DegenerateComponentWarning` naming the component;
 ``n_init > 1`` restarts keep the best run.
 
+How an iteration runs
+---------------------
+:func:`fit` does not call :func:`~gmmderive.e_step` and :func:`~gmmderive.m_step`: it runs the
+same iteration as one compiled pass over the data (:mod:`gmmderive._fused`), equal to them to
+rounding (tested). For N ≥ 131,072 the pass is split between the available cores; the
+environment variable ``GMMDERIVE_NUM_THREADS`` caps their number. The result is bit for bit
+the same for any number of threads.
+
 Order of components
 -------------------
 Results are in canonical order: components sorted by mean (ties by standard

@@ -69,6 +69,8 @@ def write(tmp_path, text, name="data.csv"):
         ("x\n5\n5\n", ["--column", "x", "-k", "1"], "1 distinct value(s)"),
         ("x\n1\n2\n3\n", ["--column", "x", "-k", "0"], "-k must be at least 1"),
         ("a,b\n1,2\n", ["-k", "1"], "choose one with --column"),
+        ("1,2\n3,4\n5,6\n", ["-k", "1"], "2 columns and no header row"),
+        ("1\n2\n3\n", ["--column", "x", "-k", "1"], "has no header row, so there is no column 'x'"),
         ("x\n1\n2\n3\n", ["--column", "x", "-k", "1", "--plot", "/nonexistent/dir/out.png"], "cannot write the plot"),
     ],
 )
@@ -89,6 +91,16 @@ def test_single_column_needs_no_column_flag(tmp_path):
     out = run("fit", path, "-k", "2", "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["n_samples"] == 100
+
+
+def test_a_file_of_numbers_keeps_its_first_value(tmp_path):
+    # No header row: the first line is data, not a column name (it used to be dropped).
+    path = write(tmp_path, "1\n2\n3\n10\n11\n12\n")
+    out = run("fit", path, "-k", "2", "--json")
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["n_samples"] == 6
+    assert [c["mean"] for c in res["components"]] == pytest.approx([2.0, 11.0])
 
 
 def test_help_lists_fit_and_verify():
