@@ -89,6 +89,9 @@ WRONG = {
     # beyond the lecture: the bound without its KL term, N instead of ... in the shared σ
     "W1": lambda s: s.rhs.args[0] if s.rhs.is_Add else s.rhs * 2,
     "V3": lambda s: s.rhs * sp.sqrt(N) / sp.sqrt(D),
+    # fit's one-pass updates: N instead of γ_e, the correction added instead of subtracted
+    "F1": lambda s: s.rhs.subs(gamma[e], N),
+    "F2": lambda s: s.rhs + 2 * gs.derivation._OLD_MEAN_DEVIATION**2 / gamma[e],
     "V2": lambda s: s.rhs + N * sp.Symbol("sigma", positive=True) ** 2 - D * sp.Symbol("sigma", positive=True) ** 2,
     # exercises
     "X4.1": lambda s: s.rhs * 2,
@@ -220,3 +223,20 @@ def test_verify_exit_status_on_failure(monkeypatch, capsys):
     monkeypatch.setattr(gs, "verify", lambda chapter=None: [broken.check()])
     assert cli.main(["verify"]) == 1
     assert capsys.readouterr().out.strip().endswith("0 passed, 1 failed")
+
+
+def test_every_step_is_shown_in_its_chapter():
+    # One place defines a step, the book shows it: each step is proved in its chapter's notebook.
+    import json
+    from pathlib import Path
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    missing = []
+    for st in gs.steps():
+        chapter = int(st.id[1:].split(".")[0]) if st.id.startswith("X") else st.chapter
+        (nb_path,) = book.glob(f"{chapter:02d}_*.ipynb")
+        cells = json.loads(nb_path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        if f'step("{st.id}")' not in code:
+            missing.append(f"{st.id} in {nb_path.name}")
+    assert not missing, f"steps not shown in their chapter: {missing}"

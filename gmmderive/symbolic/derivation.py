@@ -782,6 +782,27 @@ R1 = Step(
     hypotheses=(MEAN_UPDATE, GAMMA),
 )
 
+#: Σ_i ρ_e^{[i]} (x^{[i]} - μ_old): the first sum that fit's fused pass takes about the old mean.
+_OLD_MEAN_DEVIATION = sample_sum(rho[i, e] * (x[i] - _mu_old))
+
+F1 = Step(
+    "F1", 14, "the new mean from deviations about the old one",
+    lhs=mu[e],
+    rhs=_mu_old + _OLD_MEAN_DEVIATION / gamma[e],
+    justification=r"The update S24 is the old mean plus the mean deviation from it: $\mu_e = \mu_{\mathrm{old}} + \frac{1}{\gamma_e} \sum_i \rho_e^{[i]} (x^{[i]} - \mu_{\mathrm{old}})$. `fit` takes this sum in the same pass as the E-step.",
+    method=by_rewriting(MEAN_UPDATE.rewrite, split_sums, GAMMA.rewrite, split_sums),
+    hypotheses=(MEAN_UPDATE, GAMMA),
+)
+
+F2 = Step(
+    "F2", 14, "the σ update from sums about the old mean (corrected two-pass)",
+    lhs=sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2),
+    rhs=sample_sum(rho[i, e] * (x[i] - _mu_old) ** 2) - _OLD_MEAN_DEVIATION**2 / gamma[e],
+    justification=r"R1 with $\mu_e - \mu_{\mathrm{old}}$ from F1: the squared deviations about the updated mean, which S29 needs, follow from two sums about the old mean, taken in the same pass as the E-step.",
+    method=by_rewriting(MEAN_UPDATE.rewrite, split_sums, GAMMA.rewrite, split_sums),
+    hypotheses=(MEAN_UPDATE, GAMMA),
+)
+
 # --------------------------------------------------------------------------
 # Chapter 16 (beyond the lecture): why EM works
 # --------------------------------------------------------------------------
@@ -999,7 +1020,7 @@ STEPS = (
     S21, S22, S23, S24,
     S25, S26, S27, S28, S29, H1,
     U1,
-    R1,
+    R1, F1, F2,
     W1, W2, W3,
     P1, P2,
     B1,
