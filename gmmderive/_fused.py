@@ -10,7 +10,7 @@ forms the log-joint, its log-sum-exp, the responsibilities ρ and, per class e, 
 
 about centres c_e (the current means). Nothing of size N x D is stored. The M-step follows
 exactly: μ_e = c_e + S1_e / γ_e and Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S2_e - S1_e² / γ_e
-(steps F1 and F2 of :mod:`gmmderive.symbolic`, proven in chapter 14 of the book). With
+(steps F1 and F2 of ``gmmderive.symbolic``, proven in chapter 14 of the book). With
 c_e the old mean this is the two-pass form of the lecture's σ update plus a small exact
 correction (the "corrected two-pass" sum); only if μ_e moved many σ_e does the correction
 cancel, and then a second pass about the new means gives the two-pass sum itself.
