@@ -44,7 +44,7 @@ from numba.extending import intrinsic
 from .core import EMPTY_CLASS_MASS, LOG_2PI, _params_from_statistics
 from .params import GMMParams
 
-#: Samples per block: D x BLOCK doubles of log-joints stay in the L1 cache.
+#: Samples per block: for a few classes, the D x BLOCK log-joints stay in the L1 cache.
 BLOCK = 1024
 #: A thread gets at least this many blocks (131,072 samples): below that, handing work to a
 #: second thread costs about as much as it saves (measured: 0.54 ms vs 0.48 ms at 131,072).
