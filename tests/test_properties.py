@@ -85,3 +85,34 @@ def test_permuting_the_data_changes_nothing(case, seed):
     np.testing.assert_allclose(b.params.stds, a.params.stds, rtol=1e-7, atol=1e-8 * x.std())
     np.testing.assert_allclose(b.params.weights, a.params.weights, atol=1e-8)
     np.testing.assert_allclose(b.responsibilities, a.responsibilities[perm], atol=1e-7)
+
+
+@st.composite
+def data_and_params(draw):
+    """A data set and parameters anywhere near it: means up to 1e4 spreads away, σ over 1e8."""
+    x, d = draw(data_sets())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    spread = float(np.ptp(x)) or 1.0
+    means = x.mean() + spread * rng.normal(0, 1, d) * 10.0 ** draw(st.integers(-2, 4))
+    stds = spread * 10.0 ** rng.uniform(-4, 4, d)
+    return x, g.GMMParams(rng.dirichlet(np.ones(d)), means, stds)
+
+
+@SETTINGS
+@given(data_and_params())
+def test_fused_iteration_equals_e_step_then_m_step(case):
+    # fit's one-pass iteration (gmmderive._fused) against the lecture's functions, far and near.
+    from gmmderive import _fused
+    from gmmderive.core import _e_step_dn, _m_step_dn
+
+    x, params = case
+    floor = 1e-6 * float(x.std())  # fit's default floor: a component may sit on one point
+    ll, new, collapsed, empty = _fused.em_iteration(x, params, std_floor=floor)
+    resp, ll_ref = _e_step_dn(x, params)
+    ref, ref_collapsed, ref_empty = _m_step_dn(x, resp, previous=params, std_floor=floor)
+    np.testing.assert_allclose(ll, ll_ref, rtol=1e-12)
+    assert (empty == ref_empty).all() and (collapsed == ref_collapsed).all()
+    scale = float(np.ptp(x))
+    np.testing.assert_allclose(new.weights, ref.weights, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(new.means, ref.means, rtol=1e-9, atol=1e-9 * scale)
+    np.testing.assert_allclose(new.stds, ref.stds, rtol=1e-9, atol=1e-9 * scale)
