@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BOOK_HTML := _build/html/index.html
+BINDER := .binder-check
 
-.PHONY: book test notebooks book-strict browser verify bench clean
+.PHONY: book test notebooks book-strict browser binder-check verify bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg book
 	$(MAKE) book-strict
 	$(BIN)/python -m pytest tests/browser
+	$(MAKE) binder-check
 
 book-strict: $(STAMP)
 	rm -rf _build
@@ -33,6 +35,19 @@ book-strict: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser
 
+# What Binder does: a fresh environment from requirements.txt (a normal, non-editable install
+# of .[book] at the pins), then every notebook from a copy of book/ alone, with nbval.
+binder-check:
+	rm -rf $(BINDER)
+	$(PYTHON) -m venv $(BINDER)/venv
+	$(BINDER)/venv/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(BINDER)/venv/bin/python -m pip install --quiet -r requirements.txt nbval pytest
+	mkdir -p $(BINDER)/run
+	cp -r book tests/nbval_sanitize.cfg $(BINDER)/run/
+	printf "[pytest]\n" > $(BINDER)/run/pytest.ini
+	cd $(BINDER)/run && ../venv/bin/python -m pytest -p no:cacheprovider -q --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg book
+	@echo "Binder check passed: every notebook runs from a normal install of requirements.txt"
+
 verify: $(STAMP)
 	$(BIN)/python -m gmmderive verify
 
@@ -40,7 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_em.py
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache $(BINDER)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
