@@ -35,13 +35,21 @@ book-strict: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser
 
-# What Binder does: a fresh environment from requirements.txt (a normal, non-editable install
-# of .[book] at the pins), then every notebook from a copy of book/ alone, with nbval.
-binder-check:
-	rm -rf $(BINDER)
+# What Binder does: an environment from requirements.txt (a normal, non-editable install of
+# .[book] at the pins), then every notebook from a copy of book/ alone, with nbval. The
+# environment is made once (like .venv); the package itself is reinstalled on every run.
+BINDER_STAMP := $(BINDER)/venv/.installed
+
+$(BINDER_STAMP): requirements.txt pyproject.toml constraints.txt
+	rm -rf $(BINDER)/venv
 	$(PYTHON) -m venv $(BINDER)/venv
 	$(BINDER)/venv/bin/python -m pip install --quiet --upgrade "pip>=24"
 	$(BINDER)/venv/bin/python -m pip install --quiet -r requirements.txt nbval pytest
+	touch $(BINDER_STAMP)
+
+binder-check: $(BINDER_STAMP)
+	$(BINDER)/venv/bin/python -m pip install --quiet --no-deps --force-reinstall .
+	rm -rf $(BINDER)/run
 	mkdir -p $(BINDER)/run
 	cp -r book tests/nbval_sanitize.cfg $(BINDER)/run/
 	printf "[pytest]\n" > $(BINDER)/run/pytest.ini
