@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BOOK_HTML := _build/html/index.html
 BINDER := .binder-check
 
-.PHONY: book test notebooks book-strict browser binder-check verify bench clean
+.PHONY: book test notebooks nbval book-strict browser binder-check verify bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,16 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --all
 	@echo "The book is at $(CURDIR)/$(BOOK_HTML)"
 
+# nbval runs in the Binder check: in the environment readers get (see binder-check).
 test: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg book
+	$(MAKE) binder-check
 	$(MAKE) book-strict
 	$(BIN)/python -m pytest tests/browser
-	$(MAKE) binder-check
+
+# nbval in the development environment (.venv), for a quick look while editing.
+nbval: $(STAMP)
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg book
 
 book-strict: $(STAMP)
 	rm -rf _build
