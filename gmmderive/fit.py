@@ -409,9 +409,11 @@ def fit(
     if pre_iter and n_init > 1 and pre_iter < max_iter:
         # Short runs from every start; only the n_best most likely go on.
         short = sorted((run(p, pre_iter, keep_resp=False) for p in starts), key=lambda r: -r.log_likelihood)
-        runs = (r if r.converged else run(r.params, max_iter - r.n_iter, before=r) for r in short[:n_best])
+        runs = (r if r.converged else run(r.params, max_iter - r.n_iter, before=r, keep_resp=False)
+                for r in short[:n_best])
     else:
-        runs = (run(p, max_iter) for p in starts)
+        # One run: its last pass writes ρ. Several: only the best one's ρ is computed, at the end.
+        runs = (run(p, max_iter, keep_resp=n_init == 1) for p in starts)
     best = None  # keep only the best run: one (D, N) array in memory, whatever n_init
     for r in runs:
         if not (reject_degenerate and r.degenerate) and (best is None or r.log_likelihood > best.log_likelihood):

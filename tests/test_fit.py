@@ -300,3 +300,15 @@ def test_reject_degenerate_runs():
     with pytest.raises(ValueError, match="degenerated"):
         g.fit(np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 5.0]), 3, init=g.GMMParams(
             [0.4, 0.4, 0.2], [0.0, 1.0, 5.0], [0.1, 0.1, 0.1]), reject_degenerate=True)
+
+
+@pytest.mark.parametrize("kw", [dict(n_init=4, seed=1), dict(n_init=4, seed=1, pre_iter=3, n_best=2),
+                                dict(max_iter=5, tol=0.0), dict()])
+def test_responsibilities_are_those_of_the_returned_params(kw):
+    # Whichever pass computed them (the last iteration's, or one more for the best of n_init runs).
+    x = galaxies() / 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = g.fit(x, 3, **kw)
+    np.testing.assert_allclose(res.responsibilities, g.e_step(x, res.params), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(res.log_likelihood, g.log_likelihood(x, res.params), rtol=1e-13)
