@@ -41,7 +41,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from .core import EMPTY_CLASS_MASS, LOG_2PI, _params_from_statistics
+from .core import EMPTY_CLASS_MASS, _log_joint_terms, _params_from_statistics
 from .params import GMMParams
 
 #: Samples per block: for a few classes, the D x BLOCK log-joints stay in the L1 cache.
@@ -307,9 +307,7 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
     # Fresh writable copies: read-only arrays (GMMParams') would compile a second signature.
     means = np.array(params.means, dtype=np.float64)
     centers = means if centers is None else np.array(centers, dtype=np.float64)
-    scale = 1.0 / (math.sqrt(2.0) * params.stds)  # as in core._log_joint_dn
-    with np.errstate(divide="ignore"):  # log 0 = -inf: an empty class gets ρ = 0
-        const = np.log(params.weights) - np.log(params.stds) - 0.5 * LOG_2PI
+    scale, const = _log_joint_terms(params)  # const = -inf for an empty class: its ρ is 0
     n_blocks = -(-x.size // BLOCK)
     part = np.zeros((n_blocks, 4, d))
     run = np.uint64(max(1, min(BLOCK, int(690.0 / math.log(d)))) if d > 1 else BLOCK)  # d^run < 1e300

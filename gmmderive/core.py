@@ -58,12 +58,18 @@ class DegenerateComponentWarning(UserWarning):
 # --------------------------------------------------------------------------
 
 
-def _log_joint_dn(x: np.ndarray, params: GMMParams) -> np.ndarray:
-    """log π_c + log N(x^{[i]}; μ_c, σ_c) as a new C-contiguous (D, N) array."""
+def _log_joint_terms(params: GMMParams):
+    """(scale, const) per class, with log π_c + log N(x; μ_c, σ_c) = const_c - ((x - μ_c) · scale_c)²."""
     # (x - μ)² / (2σ²) = ((x - μ) · 1/(√2 σ))²: one scaling instead of two.
     scale = 1.0 / (np.sqrt(2.0) * params.stds)
     with np.errstate(divide="ignore"):  # log 0 = -inf for an empty class is correct
         const = np.log(params.weights) - np.log(params.stds) - 0.5 * LOG_2PI
+    return scale, const
+
+
+def _log_joint_dn(x: np.ndarray, params: GMMParams) -> np.ndarray:
+    """log π_c + log N(x^{[i]}; μ_c, σ_c) as a new C-contiguous (D, N) array."""
+    scale, const = _log_joint_terms(params)
     a = np.subtract(x[np.newaxis, :], params.means[:, np.newaxis])
     a *= scale[:, np.newaxis]
     np.square(a, out=a)
