@@ -52,6 +52,7 @@ $(BINDER_STAMP): requirements.txt pyproject.toml constraints.txt
 	touch $(BINDER_STAMP)
 
 binder-check: $(BINDER_STAMP)
+	rm -rf build  # setuptools' build/ keeps files that are gone from the source tree
 	$(BINDER)/venv/bin/python -m pip install --quiet --no-deps --force-reinstall .
 	rm -rf $(BINDER)/run
 	mkdir -p $(BINDER)/run

@@ -46,9 +46,10 @@ from .params import GMMParams
 
 #: Samples per block: for a few classes, the D x BLOCK log-joints stay in the L1 cache.
 BLOCK = 1024
-#: A thread gets at least this many blocks (131,072 samples): below that, handing work to a
-#: second thread costs about as much as it saves (measured: 0.54 ms vs 0.48 ms at 131,072).
-MIN_BLOCKS_PER_THREAD = 128
+#: A thread gets at least this many blocks (65,536 samples), so a second thread starts at
+#: N = 131,072, where it begins to pay: there one pass took 0.54-0.66 ms on one thread and
+#: 0.40-0.48 ms on two (two runs).
+MIN_BLOCKS_PER_THREAD = 64
 #: Recentre (second pass) when the shift correction would cancel more than this share of S2.
 RECENTRE_BELOW = 1e-3
 
