@@ -202,3 +202,6 @@ def test_thread_count_follows_the_data_size(monkeypatch):
     assert _fused._n_threads(1) == 1
     assert _fused._n_threads(2 * _fused.MIN_BLOCKS_PER_THREAD) == 2
     assert _fused._n_threads(100 * _fused.MIN_BLOCKS_PER_THREAD) == 8
+    # as documented: a second thread from N = 131,072 samples on
+    blocks = lambda n: -(-n // _fused.BLOCK)  # noqa: E731
+    assert _fused._n_threads(blocks(131_072)) == 2 and _fused._n_threads(blocks(130_000)) == 1
