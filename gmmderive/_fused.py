@@ -41,7 +41,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from .core import EMPTY_CLASS_MASS, _log_joint_terms, _params_from_statistics
+from .core import EMPTY_CLASS_MASS, _log_joint_terms, _params_from_statistics, _safe_mass
 from .params import GMMParams
 
 #: Samples per block: for a few classes, the D x BLOCK log-joints stay in the L1 cache.
@@ -349,8 +349,8 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
         Which σ_e were raised to ``std_floor``; which classes had no responsibility mass.
     """
     ll, gamma, s1, s2 = sufficient_statistics(x, params)
+    safe_gamma = _safe_mass(gamma)
     empty = gamma < EMPTY_CLASS_MASS
-    safe_gamma = np.where(empty, 1.0, gamma)
     means = params.means + s1 / safe_gamma  # S24
     sq_dev = s2 - s1 * s1 / safe_gamma  # Σ_i ρ (x - μ_e)² with the μ_e just updated (S29)
     if np.any(~empty & (sq_dev < RECENTRE_BELOW * s2)):

@@ -272,6 +272,11 @@ def lower_bound(x, resp, params: GMMParams) -> float:
 # --------------------------------------------------------------------------
 
 
+def _safe_mass(gamma):
+    """γ_e as a divisor: 1 for an empty class, whose mean and σ are not used."""
+    return np.where(gamma < EMPTY_CLASS_MASS, 1.0, gamma)
+
+
 def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False):
     """M-step on (D, N) responsibilities; returns (params, collapsed, empty).
 
@@ -280,7 +285,7 @@ def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False
     ``previous``.
     """
     gamma = resp_dn.sum(axis=1)
-    safe_gamma = np.where(gamma < EMPTY_CLASS_MASS, 1.0, gamma)
+    safe_gamma = _safe_mass(gamma)
     means = (resp_dn @ x) / safe_gamma  # S24
     # Two-pass form (S29 with the μ just updated): Σ_i ρ (x - μ_e)², never
     # Σ ρ x² - γ μ², which cancels catastrophically for data far from 0.
@@ -308,7 +313,7 @@ def _params_from_statistics(n, gamma, means, sq_dev, *, previous=None, std_floor
             f"class {c} has no responsibility mass (γ_{c} = {gamma[c]:.3g}): "
             "its mean is undefined; pass previous=... to keep its old parameters"
         )
-    safe_gamma = np.where(empty, 1.0, gamma)
+    safe_gamma = _safe_mass(gamma)
     if equal_variance:
         # One σ for all classes: σ² = Σ_e Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² / N
         stds = np.full_like(sq_dev, np.sqrt(sq_dev[~empty].sum() / n))

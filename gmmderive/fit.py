@@ -212,6 +212,13 @@ class _Run:
         return bool(self.collapsed.any() or self.empty.any())
 
 
+def _responsibilities_dn(x, params: GMMParams) -> np.ndarray:
+    """The (D, N) responsibilities of ``params``, from one fused pass."""
+    from . import _fused  # numba: imported on the first fit, not with gmmderive
+
+    return _fused.log_likelihood_and_responsibilities(x, params)[1]
+
+
 def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=None, keep_resp=True) -> _Run:
     """EM from ``start`` for at most ``max_iter`` iterations.
 
@@ -245,7 +252,7 @@ def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=
             converged = True
             break
     if keep_resp and resp is None:
-        resp = _fused.log_likelihood_and_responsibilities(x, params)[1]
+        resp = _responsibilities_dn(x, params)
     if before is not None:
         return _Run(before.start, params, resp, np.concatenate([before.history, history[1:]]),
                     before.n_iter + n_iter, converged, before.collapsed | collapsed, before.empty | empty)
@@ -423,12 +430,7 @@ def fit(
             f"all {n_init} run(s) degenerated (a component collapsed onto a point or emptied); "
             "try more starts (n_init) or fewer components"
         )
-    if best.resp is None:
-        from . import _fused
-
-        resp = _fused.log_likelihood_and_responsibilities(xs, best.params)[1]
-    else:
-        resp = best.resp
+    resp = _responsibilities_dn(xs, best.params) if best.resp is None else best.resp
     history = best.history
 
     warn_degenerate(best.collapsed, best.empty, floor)
