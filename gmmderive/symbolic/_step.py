@@ -7,9 +7,16 @@ and returns a :class:`Proof`; :meth:`Step.prove` does the same but raises
 :class:`ProofError` when it fails (the book's notebooks use it, so that a
 wrong step fails the notebook).
 
+Before any method runs, :meth:`Step.check` refuses a step that is malformed:
+its two displayed sides one expression (it shows nothing), a left side other
+than the one its proof computes (a derivative, an unknown), sides of different
+shapes, or a hypothesis whose rewrite does not establish its own statement.
+
 Proof kinds, strongest first:
 
-* ``"general"``: proven for symbolic N and D;
+* ``"general"``: proven for symbolic N and D (and symbolic indices);
+* ``"case"``: proven symbolically for a named special case (``Step.case``, for
+  example ``"D = 2"``), not for general D;
 * ``"exact"``: proven for several concrete sizes (N, D), D >= 2, by expanding
   every sum, with exact symbolic values.
 
@@ -18,6 +25,7 @@ A floating-point comparison never counts as a proof.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
@@ -25,25 +33,142 @@ from typing import Callable, Sequence
 import sympy as sp
 
 from ._printing import latex
-from ._tactics import is_zero
+from ._tactics import canonical, constant_sums, expand_logs, index_kind, range_kind, reduce, sift, split_sums, swap_sums
 
-KINDS = ("general", "exact")
+KINDS = ("general", "case", "exact")
+
+#: Where a hypothesis comes from: a definition, an assumption of the model, a condition
+#: a theorem needs, or (any other value) the id of the proven step it restates.
+SOURCES = ("definition", "assumption", "condition")
 
 
 class ProofError(AssertionError):
     """A derivation step failed its proof."""
 
 
+# --------------------------------------------------------------------------
+# Hypotheses: a statement, and a rewrite derived from it
+# --------------------------------------------------------------------------
+
+
+def _wild_for(index):
+    kind = index_kind(index)
+    return sp.Wild(f"{index.name}_", properties=[lambda a, kind=kind: index_kind(a) == kind])
+
+
 @dataclass(frozen=True)
 class Hypothesis:
-    """A fact a proof may use: a statement for the reader and a rewrite for SymPy."""
+    """A fact a proof may use.
+
+    ``statement`` is an equation ``lhs = rhs`` (or, for a condition, ``expr > 0``) that
+    holds for every value of the indices in ``over``. Its rewrite is *derived* from the
+    statement, never written apart from it:
+
+    * ``Σ_v g(v) = r`` (a sum on the left): a sum whose summand is a factor free of the
+      index times ``g`` (indices of ``over`` matched to indices of the same kind) becomes
+      that factor times ``r``;
+    * any other left side: each occurrence, with the indices of ``over`` matched to indices
+      of the same kind, becomes the right side. An index of ``over`` that the left side
+      lacks (``λ = γ_d/π_d`` for every d) takes, inside a sum over the classes, the sum's
+      own index, and elsewhere a free index of its kind.
+
+    A condition (``expr > 0``) rewrites nothing; :func:`by_solving` uses it to know a sum
+    is positive.
+    """
 
     name: str
     statement: sp.Basic
-    rewrite: Callable[[sp.Expr], sp.Expr] = field(compare=False, repr=False)
+    over: tuple = ()
+    source: str = "assumption"
+
+    @property
+    def is_condition(self) -> bool:
+        return isinstance(self.statement, sp.StrictGreaterThan)
+
+    def rewrite(self, expr):
+        """``expr`` with the statement applied wherever it matches."""
+        if self.is_condition:
+            return expr
+        lhs, rhs = canonical(self.statement.lhs), canonical(self.statement.rhs)
+        expr = canonical(expr)
+        if isinstance(lhs, sp.Sum) and len(lhs.limits) == 1:
+            return canonical(self._sum_rule(expr, lhs, rhs))
+        return canonical(self._substitution_rule(expr, lhs, rhs))
+
+    def _sum_rule(self, expr, lhs, rhs):
+        (v, lo, hi), g = lhs.limits[0], lhs.function
+        wilds = {o: _wild_for(o) for o in self.over}
+
+        def apply(s):
+            for k, lim in enumerate(s.limits):
+                if tuple(lim[1:]) != (lo, hi):
+                    continue
+                u = lim[0]
+                pattern = g.xreplace({v: u, **wilds})
+                for factor in sp.Mul.make_args(s.function):
+                    m = factor.match(pattern)
+                    if m is None or any(u in sp.sympify(val).free_symbols for val in m.values()):
+                        continue
+                    rest = s.function / factor
+                    if u in rest.free_symbols:
+                        continue
+                    value = rest * rhs.xreplace({o: m.get(w, o) for o, w in wilds.items()})
+                    others = s.limits[:k] + s.limits[k + 1:]
+                    return sp.Sum(value, *others) if others else value
+            return s
+
+        return expr.replace(lambda a: isinstance(a, sp.Sum), apply)
+
+    def _substitution_rule(self, expr, lhs, rhs):
+        missing = [o for o in self.over if o not in lhs.free_symbols]
+        if not missing:
+            wilds = {o: _wild_for(o) for o in self.over}
+            if not wilds:
+                return expr.xreplace({lhs: rhs}) if lhs.is_Atom else expr.replace(lhs, rhs)
+            return expr.replace(lhs.xreplace(wilds), rhs.xreplace(wilds))
+        if len(missing) != 1 or not lhs.is_Atom:
+            raise ValueError(f"hypothesis {self.name!r}: cannot derive a rewrite from its statement")
+        o = missing[0]
+        kind = index_kind(o)
+
+        def in_sum(s):
+            for lim in s.limits:
+                if range_kind(lim) == kind and s.function.has(lhs):
+                    return sp.Sum(s.function.xreplace({lhs: rhs.xreplace({o: lim[0]})}), *s.limits)
+            return s
+
+        expr = expr.replace(lambda a: isinstance(a, sp.Sum), in_sum)
+        free = sorted((s for s in expr.free_symbols if index_kind(s) == kind), key=sp.default_sort_key)
+        return expr.xreplace({lhs: rhs.xreplace({o: free[0]})}) if free and expr.has(lhs) else expr
+
+    def check(self) -> bool:
+        """Whether the rewrite turns the statement's own ``lhs - rhs`` into 0."""
+        return _hypothesis_holds(self)
 
     def _repr_latex_(self):
         return f"$\\displaystyle {latex(self.statement)}$"
+
+    @classmethod
+    def from_step(cls, step: "Step", name: str | None = None, over: tuple | None = None) -> "Hypothesis":
+        """A proven general step as a fact for other proofs (valid for every value of its free indices)."""
+        if step.kind != "general" or step.relation != "=":
+            raise ValueError(f"step {step.id} is not a general equality; it cannot serve as a hypothesis")
+        if over is None:
+            over = tuple(sorted((s for s in (step.lhs.free_symbols | step.rhs.free_symbols) if index_kind(s)),
+                                key=sp.default_sort_key))
+        return cls(name or f"{step.name} ({step.id})", sp.Eq(step.lhs, step.rhs, evaluate=False), over, step.id)
+
+
+@functools.lru_cache(maxsize=None)
+def _hypothesis_holds(h: Hypothesis) -> bool:
+    if h.is_condition:
+        return True
+    return reduce(h.rewrite(h.statement.lhs - h.statement.rhs)) == 0
+
+
+# --------------------------------------------------------------------------
+# Proofs
+# --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -63,12 +188,23 @@ class Proof:
     def summary(self) -> str:
         """One line: id, chapter, name, kind, result."""
         status = "proven" if self.passed else "FAILED"
-        return f"{self.step.id} (chapter {self.step.chapter}) {self.step.name}: {status} ({self.kind})"
+        return f"{self.step.id} (chapter {self.step.chapter}) {self.step.name}: {status} ({self.step.kind_label})"
+
+    def audit(self) -> dict:
+        """What the proof assumed and used: for ``verify --json``."""
+        return {
+            "id": self.step.id, "chapter": self.step.chapter, "name": self.step.name,
+            "kind": self.kind, "case": self.step.case, "relation": self.step.relation,
+            "method": self.step.method.name, "tactics": list(self.step.method.tactics),
+            "hypotheses": [{"name": h.name, "statement": sp.sstr(h.statement), "over": [str(o) for o in h.over],
+                            "source": h.source} for h in self.step.hypotheses],
+            "passed": self.passed, "seconds": round(self.seconds, 4), "message": self.message,
+        }
 
     def _repr_markdown_(self):
         mark = "✔" if self.passed else "✘"
         status = "proven" if self.passed else "FAILED"
-        lines = [f"{mark} **{self.step.id} {status}** ({self.kind}) · {self.step.name}", "",
+        lines = [f"{mark} **{self.step.id} {status}** ({self.step.kind_label}) · {self.step.name}", "",
                  self.step._claim_markdown()]
         for label, expr in self.work:
             lines += ["", f"{label}:", "", f"$$ {latex(expr)} $$"]
@@ -80,7 +216,32 @@ class Proof:
         return f"<Proof {self.summary()}>"
 
 
-Method = Callable[["Step"], tuple]
+@dataclass(frozen=True)
+class Method:
+    """A proof method: ``run(step) -> (passed, work, message)``, with what it uses.
+
+    ``expects`` lists the left sides this method proves something about (the unknown it
+    solves for, the derivative it takes); None when it works on ``lhs - rhs`` itself.
+    """
+
+    name: str
+    run: Callable = field(repr=False)
+    tactics: tuple = ()
+    expects: tuple | None = None
+
+    def __call__(self, step):
+        return self.run(step)
+
+
+def _tactic_name(t) -> str:
+    owner = getattr(t, "__self__", None)
+    if isinstance(owner, Hypothesis):
+        return f"hypothesis: {owner.name}"
+    return getattr(t, "__name__", repr(t)).lstrip("_")
+
+
+def _is_matrix(expr) -> bool:
+    return isinstance(expr, (sp.MatrixBase, sp.MatrixExpr))
 
 
 @dataclass(frozen=True)
@@ -93,7 +254,7 @@ class Step:
         ``"S14"`` for the lecture's steps (as in ``derivation.md``); other
         letters for the checks beyond the lecture.
     chapter : int
-        Chapter of the lecture (1-14) the step belongs to.
+        Chapter of the book the step belongs to (0 for a reader's own claim).
     name : str
     lhs, rhs : sympy.Expr
         The two sides. ``lhs_display`` (if given) is what the reader sees on
@@ -101,10 +262,13 @@ class Step:
         SymPy takes of the full Lagrangian.
     justification : str
         One line in words.
-    method : callable
-        ``method(step) -> (passed, work, message)``.
-    kind : {"general", "exact"}
+    method : Method
+    kind : {"general", "case", "exact"}
     hypotheses : tuple of Hypothesis
+    case : str
+        For kind ``"case"``: the special case proven, e.g. ``"D = 2"``.
+    relation : {"=", ">="}
+        ``lhs = rhs``, or ``lhs >= rhs`` for an inequality (proved by a procedure).
     """
 
     id: str
@@ -117,22 +281,56 @@ class Step:
     kind: str = "general"
     hypotheses: tuple = ()
     lhs_display: sp.Expr | None = None
+    case: str = ""
+    relation: str = "="
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if (self.kind == "case") != bool(self.case):
+            raise ValueError("a step of kind 'case' names its case (and only such a step)")
+        if self.relation not in ("=", ">="):
+            raise ValueError(f"relation must be '=' or '>=', got {self.relation!r}")
 
     @property
-    def equation(self) -> sp.Eq:
-        """``lhs = rhs`` as the reader sees it."""
+    def kind_label(self) -> str:
+        return f"case {self.case}" if self.kind == "case" else self.kind
+
+    @property
+    def equation(self):
+        """``lhs = rhs`` (or ``lhs >= rhs``) as the reader sees it."""
         left = self.lhs if self.lhs_display is None else self.lhs_display
+        if self.relation == ">=":
+            return sp.GreaterThan(left, self.rhs, evaluate=False)
         return sp.Eq(left, self.rhs, evaluate=False)
+
+    def _malformed(self) -> str:
+        left = self.lhs if self.lhs_display is None else self.lhs_display
+        if left == self.rhs:
+            return "the two sides are one expression: the step shows nothing"
+        lm, rm = _is_matrix(self.lhs), _is_matrix(self.rhs)
+        if lm != rm:
+            return "one side is a matrix and the other is not"
+        if lm and self.lhs.shape != self.rhs.shape:
+            return f"the sides have different shapes: {self.lhs.shape} and {self.rhs.shape}"
+        expects = self.method.expects
+        if expects is not None and not any(self.lhs == a for a in expects):
+            return (f"the left side ${latex(self.lhs)}$ is not what this proof computes "
+                    f"(${', '.join(latex(a) for a in expects)}$)")
+        for h in self.hypotheses:
+            if not h.check():
+                return f"hypothesis '{h.name}': its rewrite does not establish its own statement"
+        return ""
 
     def check(self) -> Proof:
         """Run the proof; never raises on a wrong step (returns a failed Proof)."""
         t0 = time.perf_counter()
         try:
-            passed, work, message = self.method(self)
+            problem = self._malformed()
+            if problem:
+                passed, work, message = False, (), problem
+            else:
+                passed, work, message = self.method(self)
         except Exception as exc:  # a proof that crashes is a proof that failed
             passed, work, message = False, (), f"the proof raised {type(exc).__name__}: {exc}"
         return Proof(self, bool(passed), self.kind, time.perf_counter() - t0, tuple(work), message)
@@ -145,8 +343,12 @@ class Step:
         return proof
 
     def with_rhs(self, rhs) -> "Step":
-        """The same step claiming another right-hand side (to show the checker rejects it)."""
+        """The same step claiming another right-hand side (to test an answer, or show a wrong one rejected)."""
         return replace(self, rhs=sp.sympify(rhs))
+
+    def with_lhs(self, lhs) -> "Step":
+        """The same step claiming another left-hand side (its display follows)."""
+        return replace(self, lhs=sp.sympify(lhs), lhs_display=None)
 
     def _claim_markdown(self) -> str:
         text = f"$$ {latex(self.equation)} $$\n\n*Why:* {self.justification}"
@@ -155,7 +357,7 @@ class Step:
         return text
 
     def _repr_markdown_(self):
-        return f"**{self.id}** (chapter {self.chapter}, {self.kind}) · {self.name}\n\n{self._claim_markdown()}"
+        return f"**{self.id}** (chapter {self.chapter}, {self.kind_label}) · {self.name}\n\n{self._claim_markdown()}"
 
     def __repr__(self):
         return f"<Step {self.id} (chapter {self.chapter}): {self.name}>"
@@ -168,60 +370,99 @@ class Step:
 
 def _apply(expr, transforms):
     for t in transforms:
-        expr = t(expr)
+        expr = t(canonical(expr))
     return expr
+
+
+def _equality_only(step):
+    return "" if step.relation == "=" else "an inequality needs a proof procedure, not rewriting"
+
+
+def _leftover(expr) -> str:
+    return f"${latex(expr)}$"
 
 
 def by_rewriting(*tactics) -> Method:
     """``lhs - rhs`` reaches 0 through the tactics, then the step's hypotheses."""
 
-    def method(step: Step):
+    def run(step: Step):
+        if _equality_only(step):
+            return False, (), _equality_only(step)
         diff = _apply(step.lhs - step.rhs, tactics)
         for h in step.hypotheses:
             diff = _apply(h.rewrite(diff), tactics)
-        ok = is_zero(diff)
-        return ok, (), "" if ok else f"lhs - rhs does not vanish; left with {diff}"
+        left = reduce(diff)
+        ok = left == 0
+        return ok, (), "" if ok else f"lhs − rhs does not vanish; it reduces to {_leftover(left)}"
 
-    return method
+    return Method("rewriting", run, tuple(_tactic_name(t) for t in tactics))
 
 
-def by_differentiation(objective: sp.Expr, variable: sp.Expr, *tactics) -> Method:
-    """SymPy differentiates ``objective`` by ``variable``; the result must equal rhs."""
+def by_differentiation(objective: sp.Expr, variable: sp.Expr, *tactics, named: sp.Expr | None = None) -> Method:
+    """SymPy differentiates ``objective`` by ``variable``; the result must equal rhs.
 
-    def method(step: Step):
+    The step's lhs must be that derivative: ``Derivative(named, variable)``, with ``named``
+    the symbol the reader sees for the objective (``Q̂``), or the derivative of the
+    objective itself, unevaluated.
+    """
+
+    def run(step: Step):
+        if _equality_only(step):
+            return False, (), _equality_only(step)
         derivative = _apply(sp.diff(objective, variable), tactics)
-        shown = derivative
         diff = derivative - _apply(step.rhs, tactics)
         for h in step.hypotheses:
             diff = _apply(h.rewrite(diff), tactics)
-        ok = is_zero(diff)
-        work = [(f"SymPy's derivative by ${latex(variable)}$", shown)]
-        return ok, work, "" if ok else f"derivative - rhs does not vanish; left with {diff}"
+        left = reduce(diff)
+        ok = left == 0
+        work = [(f"SymPy's derivative by ${latex(variable)}$", derivative)]
+        return ok, work, "" if ok else f"derivative − rhs does not vanish; it reduces to {_leftover(left)}"
 
-    return method
+    expects = (sp.Derivative(objective, variable, evaluate=False),)
+    if named is not None:
+        expects += (sp.Derivative(named, variable, evaluate=False),)
+    return Method("differentiation", run, ("diff",) + tuple(_tactic_name(t) for t in tactics), expects)
+
+
+def _positive_sums(step):
+    return {canonical(h.statement.lhs) for h in step.hypotheses if h.is_condition and h.statement.rhs == 0}
 
 
 def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
-    """``equation = 0`` solved for ``unknown`` has exactly one admissible root: rhs."""
+    """``equation = 0`` solved for ``unknown`` (the step's lhs) has exactly one admissible root: rhs.
 
-    def method(step: Step):
-        eq = _apply(equation, tactics)
+    While solving, each sum stands in for a symbol: nonnegative if its summand is, positive
+    only if a condition among the step's hypotheses says so.
+    """
+
+    def run(step: Step):
+        if _equality_only(step):
+            return False, (), _equality_only(step)
+        eq = canonical(_apply(equation, tactics))
         for h in step.hypotheses:
-            eq = _apply(h.rewrite(eq), tactics)
-        # Sums are opaque to solve(): stand each in for a symbol while solving.
+            eq = canonical(_apply(h.rewrite(eq), tactics))
+        positive = _positive_sums(step)
         sums = sorted(eq.atoms(sp.Sum), key=sp.default_sort_key)
-        stand_in = {s: sp.Dummy(f"S{k}", positive=s.function.is_nonnegative) for k, s in enumerate(sums)}
+        stand_in = {}
+        for k, s in enumerate(sums):
+            if s in positive:
+                stand_in[s] = sp.Dummy(f"S{k}", positive=True)
+            else:
+                stand_in[s] = sp.Dummy(f"S{k}", nonnegative=True) if s.function.is_nonnegative else sp.Dummy(f"S{k}")
         roots = sp.solve(eq.xreplace(stand_in), unknown, dict=False)
         back = {v: k for k, v in stand_in.items()}
         roots = [sp.sympify(r).xreplace(back) for r in roots]
-        admissible = [r for r in roots if not (unknown.is_positive and r.is_negative)]
-        work = [(f"SymPy's solution for ${latex(unknown)}$", admissible[0] if len(admissible) == 1 else sp.FiniteSet(*admissible))]
+        admissible = [r for r in roots if not (unknown.is_positive and (r.is_negative or r.is_zero))]
+        shown = admissible[0] if len(admissible) == 1 else sp.FiniteSet(*admissible)
+        work = [(f"SymPy's solution for ${latex(unknown)}$", shown)]
         if len(admissible) != 1:
-            return False, work, f"expected one admissible root, SymPy found {admissible}"
-        ok = is_zero(_apply(admissible[0] - step.rhs, tactics))
-        return ok, work, "" if ok else "the root differs from the claimed right-hand side"
+            return False, work, f"expected one admissible root, SymPy found {len(admissible)}: ${latex(sp.FiniteSet(*admissible))}$"
+        left = reduce(_apply(step.rhs - admissible[0], tactics))
+        ok = left == 0
+        return ok, work, "" if ok else (f"the root is ${latex(admissible[0])}$; the claimed right-hand side "
+                                        f"minus the root reduces to {_leftover(left)}")
 
-    return method
+    return Method("solving", run, ("solve",) + tuple(_tactic_name(t) for t in tactics), (unknown,))
 
 
 def by_chain(links: Sequence[tuple], *tactics) -> Method:
@@ -231,22 +472,65 @@ def by_chain(links: Sequence[tuple], *tactics) -> Method:
     starts at ``step.lhs`` and its last link is compared with ``step.rhs``.
     """
 
-    def method(step: Step):
+    def run(step: Step):
+        if _equality_only(step):
+            return False, (), _equality_only(step)
         exprs = [step.lhs] + [lk[0] for lk in links] + [step.rhs]
         extras = [lk[2] for lk in links] + [()]
         work = []
         for k in range(len(exprs) - 1):
             a, b = exprs[k], exprs[k + 1]
-            diff = _apply(_apply(a - b, extras[k]), tactics)
-            if not is_zero(diff):
+            left = reduce(_apply(_apply(a - b, extras[k]), tactics))
+            if left != 0:
                 why = links[k][1] if k < len(links) else "the last link"
-                return False, work, f"link {k + 1} ({why}) fails: {latex(a)} ≠ {latex(b)}"
+                return False, work, f"link {k + 1} ({why}) fails: ${latex(a)} \\ne {latex(b)}$; the difference reduces to {_leftover(left)}"
             work.append((links[k][1] if k < len(links) else "hence", b))
         return True, work, ""
 
-    return method
+    names = {_tactic_name(t) for t in tactics} | {_tactic_name(t) for lk in links for t in lk[2]}
+    return Method("chain", run, tuple(sorted(names)))
 
 
-def by_function(fn: Callable[["Step"], tuple]) -> Method:
-    """A hand-written proof procedure (returns ``(passed, work, message)``)."""
-    return fn
+#: For :func:`by_procedure`: the procedure computes with ``step.lhs`` itself.
+USES_LHS = object()
+
+
+def by_procedure(fn: Callable[["Step"], tuple], *, lhs, tactics: Sequence[str] = ()) -> Method:
+    """A hand-written proof procedure ``fn(step) -> (passed, work, message)``.
+
+    ``lhs`` is the left side the procedure proves something about; the kernel refuses a
+    step whose lhs differs. Pass :data:`USES_LHS` when the procedure evaluates ``step.lhs``.
+    """
+    expects = None if lhs is USES_LHS else (lhs,)
+    return Method("procedure", fn, tuple(tactics), expects)
+
+
+#: Rewrites a reader's own claim may use: the kernel's tactics.
+READER_TACTICS = (sift, split_sums, swap_sums, expand_logs, constant_sums)
+
+
+def claim(lhs, rhs, using: Sequence = (), name: str = "a reader's claim", justification: str = "") -> Step:
+    """A step of the reader's own, judged by the same kernel as the book's.
+
+    ``using`` lists facts the proof may use: :class:`Hypothesis` objects, or proven
+    general steps (by id or as :class:`Step`), which hold for every value of their free
+    indices. ``claim(lhs, rhs).check()`` says "proven" or what ``lhs - rhs`` reduces to.
+
+    >>> from gmmderive import symbolic as gs
+    >>> gs.claim(gs.step("S22").lhs, gs.step("S23").rhs, using=["S22", "S23"]).check().passed
+    True
+    """
+    from . import step as _step  # the registry of the book's steps
+
+    hyps = []
+    for u in using:
+        if isinstance(u, Hypothesis):
+            hyps.append(u)
+            continue
+        s = _step(u) if isinstance(u, str) else u
+        if not s.check().passed:
+            raise ValueError(f"step {s.id} is not proven; it cannot be used")
+        hyps.append(Hypothesis.from_step(s))
+    return Step("claim", 0, name, sp.sympify(lhs), sp.sympify(rhs),
+                justification or "The reader's claim, checked by the book's kernel.",
+                by_rewriting(*READER_TACTICS), hypotheses=tuple(hyps))

@@ -1,61 +1,172 @@
-"""Rewriting tactics the proofs use, each one a rule a reader can follow.
+"""The small kernel that decides "proven": sound rewrites and the zero test.
 
-A proof of ``lhs = rhs`` applies tactics to ``lhs - rhs`` until SymPy's
-simplification reaches 0. The tactics are sound rewrites:
+A proof of ``lhs = rhs`` applies tactics to ``lhs - rhs`` until it reaches 0. Each
+tactic is a rewrite a reader can follow, and each is sound by construction:
 
-* :func:`sift`: the sifting property of the indicator, ``Σ_d I(d=e) f(d) = f(e)``
-  for a class index e in 0..D-1 (and ``Π_d f(d)^{I(d=e)} = f(e)``, through
-  its logarithm);
-* :func:`split_sums`: linearity of a sum, and factors that do not depend on
-  the summation index move out of it;
-* :func:`swap_sums`: the order of two finite sums may be exchanged;
-* :func:`instantiate`: fix N, D (and free indices) to numbers and expand every
-  sum into its terms, for proofs of the *exact* kind.
+* :func:`canonical`: every bound index (of a sum, product or integral) is renamed to a
+  private symbol of its kind, fixed by its range: a class index for ``0..D-1``, a sample
+  index for ``0..N-1``. Private symbols never occur free in a claim, so a free ``x^{[i]}``
+  can never be captured by a sum over ``i``, whatever later simplification does; and two
+  sums that differ only in the name of their index become one expression.
+* :func:`sift`: the sifting property of the indicator, ``Σ_d I(d=e) f(d) = f(e)``, only when
+  ``e`` is an index of the sum's own kind (a class index against a class range, a sample
+  index against a sample range), so it lies in the range; and ``Π_d f_d^{I(d=e)} = f_e``
+  only for ``f_d`` shown positive.
+* :func:`split_sums`: linearity of a sum; factors free of the summation index move out.
+* :func:`swap_sums`: finite sums with constant bounds commute (one fixed order).
+* :func:`instantiate`: fix N, D (and free indices) to numbers and expand every sum, for
+  proofs of the *exact* kind.
+
+:func:`reduce` applies them to a fixed point, then SymPy's ``expand_log`` (without
+``force``: a log is split only where SymPy can show its arguments positive) and
+``simplify``. :func:`is_zero` asks whether the result is exactly 0.
 """
 
 from __future__ import annotations
+
+import functools
 
 import sympy as sp
 from sympy.concrete.delta import deltasummation
 from sympy.simplify.simplify import factor_sum
 
-from ._symbols import D, N
+from ._symbols import D, N, c, d, e, i, z
+
+#: Free symbols that are class indices (values in 0..D-1) and sample indices (0..N-1).
+CLASS_INDICES = frozenset({c, d, e, z})
+SAMPLE_INDICES = frozenset({i})
+
+_INDEX = dict(integer=True, nonnegative=True)
+#: Private bound indices, by kind. Their names print like the lecture's letters, but they
+#: are Dummy symbols: no claim can contain them free.
+_BOUND = {
+    "class": tuple(sp.Dummy(n, **_INDEX) for n in ("d", "c", "k", "l", "m", "n")),
+    "sample": tuple(sp.Dummy(n, **_INDEX) for n in ("i", "j", "s", "t")),
+    "other": tuple(sp.Dummy(n, integer=True) for n in ("u", "v", "w")),
+    "real": tuple(sp.Dummy(n, real=True) for n in ("X", "Y", "U")),
+}
+_KIND_OF = {s: kind for kind, syms in _BOUND.items() for s in syms}
+_KIND_OF.update({s: "class" for s in CLASS_INDICES})
+_KIND_OF.update({s: "sample" for s in SAMPLE_INDICES})
+
+
+def index_kind(symbol) -> str | None:
+    """``"class"``, ``"sample"`` (or another kind of private index), or None for a non-index."""
+    return _KIND_OF.get(symbol)
+
+
+def range_kind(limit) -> str:
+    """The kind of index a limit ``(var, lo, hi)`` ranges over."""
+    if len(limit) == 3:
+        lo, hi = limit[1], limit[2]
+        if lo == 0 and hi == D - 1:
+            return "class"
+        if lo == 0 and hi == N - 1:
+            return "sample"
+        if lo == -sp.oo and hi == sp.oo and limit[0].is_real:
+            return "real"
+    return "other"
 
 
 def _constant_bounds(limit) -> bool:
-    return all(not (b.free_symbols - {N, D}) for b in limit[1:])
+    return all(not (sp.sympify(b).free_symbols - {N, D}) for b in limit[1:])
 
 
 def _sum_of(function, limits):
     return sp.Sum(function, *limits) if limits else function
 
 
+# --------------------------------------------------------------------------
+# Bound indices: renamed to private symbols of their kind
+# --------------------------------------------------------------------------
+
+_BINDERS = (sp.Sum, sp.Product, sp.Integral)
+
+
+@functools.lru_cache(maxsize=None)
+def _private_copy(symbol, k):
+    """The k-th private copy of a bound symbol of no known kind (the same on every call)."""
+    return sp.Dummy(symbol.name, **symbol.assumptions0)
+
+
+def canonical(expr, _used=frozenset()):
+    """Rename every bound index to the first free private symbol of its kind (α-renaming).
+
+    Sound: a private symbol never occurs free in a claim, and one already bound by an
+    enclosing sum is skipped, so no renaming captures anything. Rebuilding the tree also
+    evaluates it (an ``evaluate=False`` display form becomes SymPy's own).
+    """
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda a: canonical(a, _used))
+    if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args or isinstance(expr, sp.IndexedBase):
+        return expr
+    if isinstance(expr, _BINDERS) and all(len(lim) == 3 for lim in expr.limits):
+        taken = set(_used)
+        mapping = {}
+        for lim in expr.limits:
+            if isinstance(expr, sp.Integral):
+                kind = "real" if lim[0].is_real else None
+            else:
+                kind = range_kind(lim)
+            new = next((s for s in _BOUND[kind] if s not in taken), None) if kind else None
+            if new is None:  # an index of no known kind, or nested too deep: a fresh one
+                new = next(_private_copy(lim[0], k) for k in range(len(taken) + 1) if _private_copy(lim[0], k) not in taken)
+            mapping[lim[0]] = new
+            taken.add(new)
+        function = canonical(expr.function.xreplace(mapping), frozenset(taken))
+        limits = [(mapping[lim[0]],) + tuple(sp.sympify(b).xreplace(mapping) for b in lim[1:]) for lim in expr.limits]
+        return expr.func(function, *limits)
+    return expr.func(*[canonical(a, _used) for a in expr.args])
+
+
+# --------------------------------------------------------------------------
+# The sifting property
+# --------------------------------------------------------------------------
+
+
+def _sifts_against(delta, var, kind) -> bool:
+    """I(var=other) may be summed over var: other is an index of the same kind, not var."""
+    a, b = delta.args
+    other = b if a == var else a if b == var else None
+    return other is not None and other != var and index_kind(other) == kind
+
+
 def _sift_sum(s: sp.Sum) -> sp.Expr:
-    # SymPy flattens nested sums into one Sum with several limits (innermost
-    # first). Finite sums with constant bounds commute, so any limit whose
-    # index meets an indicator may be summed first.
     for k, limit in enumerate(s.limits):
         var = limit[0]
-        if not _constant_bounds(limit):
+        kind = range_kind(limit)
+        if kind not in ("class", "sample") or not _constant_bounds(limit):
             continue
-        if any(var in delta.free_symbols for delta in s.function.atoms(sp.KroneckerDelta)):
-            # no_piecewise: the other index is a class index, so it lies in 0..D-1
-            inner = deltasummation(sp.expand(s.function), limit, no_piecewise=True)
-            return _sum_of(inner, s.limits[:k] + s.limits[k + 1:])
+        deltas = [dl for dl in s.function.atoms(sp.KroneckerDelta) if var in dl.free_symbols]
+        if not deltas or not all(_sifts_against(dl, var, kind) for dl in deltas):
+            continue
+        # Finite sums with constant bounds commute, so this one may be summed first; the
+        # other index lies in the range, so no piecewise condition is needed.
+        inner = deltasummation(sp.expand(s.function), limit, no_piecewise=True)
+        return _sum_of(inner, s.limits[:k] + s.limits[k + 1:])
     return s
 
 
 def _sift_product(p: sp.Product) -> sp.Expr:
-    var = p.limits[0][0]
-    if len(p.limits) != 1 or not any(var in k.free_symbols for k in p.function.atoms(sp.KroneckerDelta)):
+    # Π_d f_d^{I(d=e)} = f_e for f_d > 0 and e of the product's own kind.
+    if len(p.limits) != 1 or not isinstance(p.function, sp.Pow):
         return p
-    # Π_d f_d^{I(d=e)} = exp(Σ_d I(d=e) log f_d), then sift the sum (f_d > 0).
-    log_sum = sp.Sum(sp.expand_log(sp.log(p.function), force=True), *p.limits)
-    return sp.exp(_sift_sum(log_sum))
+    limit = p.limits[0]
+    var, kind = limit[0], range_kind(limit)
+    base, expo = p.function.args
+    if not (isinstance(expo, sp.KroneckerDelta) and kind in ("class", "sample") and _constant_bounds(limit)):
+        return p
+    if not _sifts_against(expo, var, kind) or var in {a for dl in base.atoms(sp.KroneckerDelta) for a in dl.args}:
+        return p
+    if base.is_positive is not True:
+        return p
+    other = expo.args[1] if expo.args[0] == var else expo.args[0]
+    return base.xreplace({var: other})
 
 
 def sift(expr: sp.Expr) -> sp.Expr:
-    """Apply the sifting property of I(d=e) everywhere, to a fixed point."""
+    """Apply the sifting property of I(d=e) everywhere it is sound, to a fixed point."""
+    expr = canonical(expr)
     prev = None
     while prev != expr:
         prev = expr
@@ -64,32 +175,9 @@ def sift(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
-def _canonical_index(limit, others):
-    """The index a sum over this range is renamed to: i for samples, d for classes."""
-    from ._symbols import d, i
-
-    hi = limit[2]
-    target = i if hi == N - 1 else d if hi == D - 1 else None
-    if target is None or target == limit[0] or target in others:
-        return limit[0]
-    return target
-
-
-def rename_indices(expr: sp.Expr) -> sp.Expr:
-    """Rename bound indices canonically (Σ_z f(z) = Σ_d f(d)) so that equal sums compare equal."""
-
-    def rule(s):
-        limits = list(s.limits)
-        fn = s.function
-        for k, limit in enumerate(limits):
-            others = (fn.free_symbols | {lim[0] for lim in limits}) - {limit[0]}
-            new = _canonical_index(limit, others)
-            if new != limit[0]:
-                fn = fn.xreplace({limit[0]: new})
-                limits[k] = (new,) + tuple(limit[1:])
-        return sp.Sum(fn, *limits)
-
-    return expr.replace(lambda a: isinstance(a, sp.Sum), rule)
+# --------------------------------------------------------------------------
+# Linearity and the order of sums
+# --------------------------------------------------------------------------
 
 
 def _split_one(s: sp.Sum) -> sp.Expr:
@@ -101,23 +189,39 @@ def _split_one(s: sp.Sum) -> sp.Expr:
             s = sp.Sum(rest * inner[0].function, *inner[0].limits, *s.limits)
     body = sp.expand(s.function)
     terms = sp.Add.make_args(body)
-    return sp.Add(*[factor_sum(sp.Sum(t, *s.limits)) for t in terms])
+    return sp.Add(*[_separate(factor_sum(sp.Sum(t, *s.limits))) for t in terms])
+
+
+def _separate(s):
+    """``Σ_i Σ_j a_i b_j = (Σ_i a_i)(Σ_j b_j)``: a product of sums has one normal form."""
+    if not isinstance(s, sp.Sum) or len(s.limits) < 2 or not all(_constant_bounds(lim) for lim in s.limits):
+        return s
+    groups = []  # (set of bound indices, factors)
+    for f in sp.Mul.make_args(s.function):
+        vs = {lim[0] for lim in s.limits} & f.free_symbols
+        joined = [g for g in groups if g[0] & vs]
+        merged = (set(vs).union(*[g[0] for g in joined]), [f] + [h for g in joined for h in g[1]])
+        groups = [g for g in groups if not (g[0] & vs)] + [merged]
+    if len(groups) < 2 or any(not g[0] for g in groups):
+        return s
+    return sp.Mul(*[sp.Sum(sp.Mul(*fs), *[lim for lim in s.limits if lim[0] in vs]) for vs, fs in groups])
 
 
 def split_sums(expr: sp.Expr) -> sp.Expr:
     """Linearity: ``Σ(a + b) = Σa + Σb`` and ``Σ k·a = k Σa`` for k free of the index."""
     prev = None
+    expr = canonical(expr)
     while prev != expr:
         prev = expr
         expr = sp.expand(expr).replace(lambda a: isinstance(a, sp.Sum), _split_one)
-        expr = swap_sums(rename_indices(expr))
+        expr = swap_sums(canonical(expr))
     return expr
 
 
 def _class_sums_inside(s: sp.Sum) -> sp.Expr:
     if len(s.limits) < 2 or not all(_constant_bounds(lim) for lim in s.limits):
         return s
-    order = sorted(s.limits, key=lambda lim: (0 if lim[2] == D - 1 else 1, str(lim[0])))
+    order = sorted(s.limits, key=lambda lim: (0 if range_kind(lim) == "class" else 1, str(lim[0])))
     return s if list(order) == list(s.limits) else sp.Sum(s.function, *order)
 
 
@@ -126,7 +230,7 @@ def swap_sums(expr: sp.Expr) -> sp.Expr:
 
     Sums with constant bounds commute; one fixed order also lets equal sums compare equal.
     """
-    return expr.replace(lambda a: isinstance(a, sp.Sum), _class_sums_inside)
+    return canonical(expr.replace(lambda a: isinstance(a, sp.Sum), _class_sums_inside))
 
 
 def rewrite_innermost(expr: sp.Expr, rule) -> sp.Expr:
@@ -139,18 +243,48 @@ def rewrite_innermost(expr: sp.Expr, rule) -> sp.Expr:
     return expr.replace(lambda a: isinstance(a, sp.Sum), apply)
 
 
-def is_zero(expr: sp.Expr) -> bool:
-    """Whether ``expr`` simplifies to exactly 0 (after splitting sums)."""
+def constant_sums(expr: sp.Expr) -> sp.Expr:
+    """``Σ_{i=0}^{N-1} k = N k`` for k free of the index (constant bounds)."""
+    return expr.replace(
+        lambda a: isinstance(a, sp.Sum) and all(_constant_bounds(lim) for lim in a.limits)
+        and not (a.function.free_symbols & {lim[0] for lim in a.limits}),
+        lambda a: a.doit(),
+    )
+
+
+def expand_logs(expr: sp.Expr) -> sp.Expr:
+    """``log(ab) = log a + log b`` and ``log(a^k) = k log a``, only where SymPy shows a, b > 0."""
+    return sp.expand_log(expr)
+
+
+# --------------------------------------------------------------------------
+# The zero test
+# --------------------------------------------------------------------------
+
+
+def reduce(expr):
+    """Sift, split and swap to a fixed point, expand logs (soundly) and simplify."""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(reduce)
     prev = None
+    expr = canonical(expr)
     while prev != expr:  # sift and split to a joint fixed point
         prev = expr
         expr = split_sums(sift(expr))
     if expr == 0:
-        return True
-    expr = sp.expand(sp.expand_log(expr, force=True))
+        return expr
+    expr = canonical(sp.expand(expand_logs(expr)))
     if expr == 0:
-        return True
-    return sp.simplify(expr) == 0
+        return expr
+    return canonical(sp.simplify(expr))
+
+
+def is_zero(expr) -> bool:
+    """Whether ``expr`` reduces to exactly 0 (a matrix: every entry)."""
+    reduced = reduce(expr)
+    if isinstance(reduced, sp.MatrixBase):
+        return all(v == 0 for v in reduced)
+    return reduced == 0
 
 
 def instantiate(expr: sp.Expr, n: int, d: int, **indices: int) -> sp.Expr:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import sympy as sp
 
 from ._step import (
+    USES_LHS,
     Hypothesis,
     Step,
     by_chain,
     by_differentiation,
-    by_function,
+    by_procedure,
     by_rewriting,
     by_solving,
 )
@@ -47,7 +48,7 @@ from ._symbols import (
     x,
     z,
 )
-from ._tactics import instantiate, is_zero, rewrite_innermost, sift, split_sums, swap_sums
+from ._tactics import canonical, constant_sums, expand_logs, instantiate, is_zero, reduce, sift, split_sums, swap_sums
 
 #: The lecture's chapters: number -> (timestamp, title).
 CHAPTERS = {
@@ -117,63 +118,21 @@ LAGRANGIAN = Q_S10 + lam * g_constraint
 # --------------------------------------------------------------------------
 
 
-def _is_class_sum_of(a, fn):
-    if not isinstance(a, sp.Sum) or len(a.limits) != 1:
-        return False
-    var, lo, hi = a.limits[0]
-    return lo == 0 and hi == D - 1 and fn(a.function, var)
+SIMPLEX = Hypothesis("the weights sum to one", sp.Eq(class_sum(pi[d]), 1), source="assumption")
 
-
-SIMPLEX = Hypothesis(
-    "the weights sum to one",
-    sp.Eq(class_sum(pi[d]), 1),
-    lambda ex: ex.replace(lambda a: _is_class_sum_of(a, lambda f, v: f == pi[v]), lambda a: sp.S.One),
-)
-
-def _rows_rule(f, limit):
-    """Σ_d k ρ_d^{[i]} = k for a factor k free of d."""
-    var, lo, hi = limit
-    if (lo, hi) != (0, D - 1):
-        return None
-    for factor in sp.Mul.make_args(f):
-        if isinstance(factor, sp.Indexed) and factor.base == rho and factor.indices[1] == var \
-                and var not in factor.indices[0].free_symbols:
-            rest = f / factor
-            if var not in rest.free_symbols:
-                return rest
-    return None
-
-
-ROWS = Hypothesis(
-    "every row of ρ sums to one",
-    sp.Eq(class_sum(rho[i, d]), 1),
-    lambda ex: rewrite_innermost(ex, _rows_rule),
-)
+#: ρ is ρ̃ normalized over its row (S7), so each row sums to one: proven as E2.
+ROWS = Hypothesis("every row of ρ sums to one", sp.Eq(class_sum(rho[i, d]), 1), over=(i,), source="E2")
 
 GAMMA = Hypothesis(
-    "definition of the class responsibilities",
-    sp.Eq(gamma[c], sample_sum(rho[i, c])),
-    lambda ex: ex.replace(
-        lambda a: isinstance(a, sp.Indexed) and a.base == gamma,
-        lambda a: sample_sum(rho[i, a.indices[0]]),
-    ),
+    "definition of the class responsibilities", sp.Eq(gamma[c], sample_sum(rho[i, c])), over=(c,), source="definition",
 )
 
-LAMBDA_IS_N = Hypothesis("λ = N (S19)", sp.Eq(lam, N), lambda ex: ex.subs(lam, N))
-
-STATIONARY_PI = Hypothesis(
-    "stationarity in every π_d: λ = γ_d / π_d (S16)",
-    sp.Eq(lam, gamma[d] / pi[d]),
-    lambda ex: ex.replace(
-        lambda a: _is_class_sum_of(a, lambda f, v: f.has(lam)),
-        lambda a: sp.Sum(a.function.subs(lam, gamma[a.limits[0][0]] / pi[a.limits[0][0]]), *a.limits),
-    ).subs(lam * pi[d], gamma[d]),
-)
-
-MEAN_UPDATE = Hypothesis(
-    "μ_e is the updated mean (S24)",
-    sp.Eq(mu[e], sample_sum(rho[i, e] * x[i]) / gamma[e]),
-    lambda ex: ex.subs(mu[e], sample_sum(rho[i, e] * x[i]) / gamma[e]),
+#: The σ update needs a class with positive weighted scatter (γ_e > 0 is the symbol's own assumption).
+SCATTER = Hypothesis(
+    "class e has positive weighted scatter",
+    sp.StrictGreaterThan(sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2), 0),
+    over=(e,),
+    source="condition",
 )
 
 
@@ -194,16 +153,8 @@ def _integrate(ex):
     return ex.replace(lambda a: isinstance(a, sp.Integral), lambda a: a.doit())
 
 
-def _constant_sums(ex):
-    """Σ_{i=0}^{N-1} k = N k for k free of i."""
-    return ex.replace(
-        lambda a: isinstance(a, sp.Sum) and not (a.function.free_symbols & {lim[0] for lim in a.limits}),
-        lambda a: a.doit(),
-    )
-
-
-def _expand_logs(ex):
-    return sp.expand_log(ex, force=True)
+_constant_sums = constant_sums
+_expand_logs = expand_logs
 
 
 def _u(*args):
@@ -249,11 +200,11 @@ G3 = Step(
 # --------------------------------------------------------------------------
 
 S1 = Step(
-    "S1", 4, "chain rule: p(Z, X) = p(Z) p(X | Z)",
-    lhs=sp.Integral(pi[z] * pdf(X, z), (X, -sp.oo, sp.oo)),
-    rhs=pi[z],
-    justification=r"The product of $p(Z=z) = \pi_z$ and the conditional density $p(X \mid Z=z)$ is a joint whose marginal in $Z$ is $p(Z=z)$ again.",
-    method=by_rewriting(_integrate),
+    "S1", 4, "chain rule: p(X | Z=z) = p(Z=z, X) / p(Z=z) is N(X; μ_z, σ_z)",
+    lhs=joint(z, X) / sp.Integral(joint(z, X), (X, -sp.oo, sp.oo)),
+    rhs=pdf(X, z),
+    justification=r"Divide the joint $p(Z=z, X)$ of S3 by its marginal $p(Z=z) = \int p(Z=z, x)\, dx = \pi_z$: the conditional is the Gaussian of class $z$, so $p(Z, X) = p(Z)\, p(X \mid Z)$ with the factors of S2.",
+    method=by_rewriting(sift, _integrate),
 )
 
 
@@ -266,6 +217,7 @@ def _stats_normal(value, cls):
 S2 = Step(
     "S2", 4, "the factors are Cat(Z; π) and N(X; μ_Z, σ_Z)",
     lhs=pi[z] * _stats_normal(X, z),
+    lhs_display=sp.Symbol(r"\pi_z \cdot \mathtt{sympy.stats.Normal}(\mu_z, \sigma_z)\mathtt{.pdf}(X)"),
     rhs=pi[z] * pdf(X, z),
     justification=r"The Gaussian density as the book writes it equals SymPy's own (`sympy.stats.Normal`): no slip in $2\sigma^2$ or $\sqrt{2\pi}$.",
     method=by_rewriting(),
@@ -331,7 +283,7 @@ S5 = Step(
     lhs=POSTERIOR / joint(z, X),
     rhs=1 / mixture(X),
     justification=r"Dividing the posterior by the joint leaves $1/p(X)$, the same for every class $z$: normalize later.",
-    method=by_function(_s5_method),
+    method=by_procedure(_s5_method, lhs=USES_LHS, tactics=("sift",)),
 )
 
 S6 = Step(
@@ -431,7 +383,7 @@ M1 = Step(
 
 
 def _s11_method(step):
-    ok, work, msg = by_differentiation(Q_S10, pi[e], sift, split_sums)(step)
+    ok, work, msg = by_differentiation(Q_S10, pi[e], sift, split_sums, named=Q).run(step)
     if not ok:
         return ok, work, msg
     if not step.rhs.is_positive:  # γ_e > 0 (a class with γ_e = 0 is empty), π_e > 0
@@ -444,7 +396,7 @@ S11 = Step(
     lhs=sp.Derivative(Q, pi[e]),
     rhs=gamma[e] / pi[e],
     justification=r"$\partial Q / \partial \pi_e = \gamma_e / \pi_e > 0$: $Q$ increases without bound in $\pi$, so the maximization needs $\sum_d \pi_d = 1$.",
-    method=by_function(_s11_method),
+    method=by_procedure(_s11_method, lhs=sp.Derivative(Q, pi[e]), tactics=("diff", "sift", "split_sums")),
     hypotheses=(GAMMA,),
 )
 
@@ -463,8 +415,10 @@ S12 = Step(
 
 S13 = Step(
     "S13", 9, "the Lagrangian written out",
-    lhs=Q_S10 + lam * g_constraint,
-    rhs=sample_sum(class_sum(q_summand(c, i), c)) + lam * (1 - class_sum(pi[d])),
+    lhs=LAGRANGIAN,
+    rhs=sample_sum(class_sum(rho[i, c] * (
+        class_sum(I(d, c) * sp.log(pi[d])) - sp.log(sigma[c]) - (x[i] - mu[c]) ** 2 / (2 * sigma[c] ** 2)
+    ), c)) + lam * (1 - class_sum(pi[d])),
     justification=r"$\hat Q = Q + \lambda g(\pi)$, with $Q$ of S10 (constant dropped) and $g(\pi) = 1 - \sum_d \pi_d$.",
     method=by_rewriting(),
     lhs_display=Q_hat,
@@ -479,7 +433,7 @@ S14 = Step(
     lhs=sp.Derivative(Q_hat, pi[e]),
     rhs=sample_sum(class_sum(rho[i, c] * I(e, c) * (1 / pi[e]), c)) - lam,
     justification=r"SymPy differentiates $\hat Q$ of S13; only the terms with $d = e$ depend on $\pi_e$.",
-    method=by_differentiation(LAGRANGIAN, pi[e], sift, split_sums),
+    method=by_differentiation(LAGRANGIAN, pi[e], sift, split_sums, named=Q_hat),
 )
 
 S15 = Step(
@@ -512,15 +466,18 @@ S17 = Step(
     lhs=sp.Derivative(Q_hat, lam),
     rhs=1 - class_sum(pi[d]),
     justification=r"SymPy differentiates $\hat Q$ by $\lambda$: $\partial \hat Q / \partial \lambda = g(\pi) = 0$ is the constraint again.",
-    method=by_differentiation(LAGRANGIAN, lam),
+    method=by_differentiation(LAGRANGIAN, lam, named=Q_hat),
 )
+
+#: S16b for every class: λ = γ_e/π_e with one and the same λ (derived from S16b's proof, general in e).
+STATIONARY_PI = Hypothesis.from_step(S16b, "stationarity in every π_e: λ = γ_e/π_e (S16b)")
 
 S18 = Step(
     "S18", 10, "the same λ for every class",
     lhs=lam * pi[d],
     rhs=gamma[d],
-    justification=r"S16 holds for every class $d$ with one and the same $\lambda$: $\gamma_{e-1}/\pi_{e-1} = \gamma_e/\pi_e = \gamma_{e+1}/\pi_{e+1} = \lambda$.",
-    method=by_rewriting(STATIONARY_PI.rewrite),
+    justification=r"S16b holds for every class with one and the same $\lambda$: $\gamma_{e-1}/\pi_{e-1} = \gamma_e/\pi_e = \gamma_{e+1}/\pi_{e+1} = \lambda$; at class $d$, multiply by $\pi_d$.",
+    method=by_rewriting(),
     hypotheses=(STATIONARY_PI,),
 )
 
@@ -539,6 +496,9 @@ S19 = Step(
     ], GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
     hypotheses=(SIMPLEX, STATIONARY_PI, GAMMA, ROWS),
 )
+
+#: S19, proven above, as a fact for the weights' update.
+LAMBDA_IS_N = Hypothesis.from_step(S19, "λ = N (S19)")
 
 S20 = Step(
     "S20", 10, "the update of the weights: π_e = γ_e / N",
@@ -594,7 +554,7 @@ M3 = Step(
     lhs=pi[e],
     rhs=gamma[e] / N,
     justification=r"An independent check of the Lagrange trick: substitute $\pi_{D-1} = 1 - \sum_{d<D-1} \pi_d$ and maximize without a multiplier.",
-    method=by_function(_m3_method),
+    method=by_procedure(_m3_method, lhs=pi[e], tactics=("solve", "instantiate", "simplify")),
     kind="exact",
     hypotheses=(ROWS,),
 )
@@ -608,7 +568,7 @@ S21 = Step(
     lhs=sp.Derivative(Q_hat, mu[e]),
     rhs=sample_sum(rho[i, e] * _u(-2, x[i] - mu[e], -1, 1 / (2 * sigma[e] ** 2))),
     justification=r"SymPy differentiates $\hat Q$ of S13; the chain rule on $-(x^{[i]} - \mu_e)^2/(2\sigma_e^2)$ gives $-2(x^{[i]} - \mu_e)(-1)/(2\sigma_e^2)$.",
-    method=by_differentiation(LAGRANGIAN, mu[e], sift, split_sums),
+    method=by_differentiation(LAGRANGIAN, mu[e], sift, split_sums, named=Q_hat),
 )
 
 S22 = Step(
@@ -636,6 +596,9 @@ S24 = Step(
     method=by_solving(S23.rhs, mu[e]),
 )
 
+#: S24, proven above, as a fact for the closing remark (every class e).
+MEAN_UPDATE = Hypothesis.from_step(S24, "μ_e is the updated mean (S24)")
+
 # --------------------------------------------------------------------------
 # Chapter 12: standard deviations
 # --------------------------------------------------------------------------
@@ -645,7 +608,7 @@ S25 = Step(
     lhs=sp.Derivative(Q_hat, sigma[e]),
     rhs=sample_sum(rho[i, e] * _add(-1 / sigma[e], -_u(-2, (x[i] - mu[e]) ** 2, 1 / (2 * sigma[e] ** 3)))),
     justification=r"SymPy differentiates $\hat Q$ of S13: $\frac{d}{d\sigma}(-\log \sigma) = -\frac{1}{\sigma}$ and $\frac{d}{d\sigma}\sigma^{-2} = -2\sigma^{-3}$.",
-    method=by_differentiation(LAGRANGIAN, sigma[e], sift, split_sums),
+    method=by_differentiation(LAGRANGIAN, sigma[e], sift, split_sums, named=Q_hat),
 )
 
 S26 = Step(
@@ -677,8 +640,9 @@ S29 = Step(
     "S29", 12, "the update of the standard deviations",
     lhs=sigma[e],
     rhs=sp.sqrt((1 / gamma[e]) * sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2)),
-    justification=r"Solve S28 $= 0$ for $\sigma_e$; of the two roots $\pm\sqrt{\cdot}$ only the positive one is a standard deviation.",
+    justification=r"Solve S28 $= 0$ for $\sigma_e$; of the two roots $\pm\sqrt{\cdot}$ only the positive one is a standard deviation. It needs $\gamma_e > 0$ and a positive weighted scatter: with zero scatter the root would be $\sigma_e = 0$, no standard deviation.",
     method=by_solving(S28.rhs, sigma[e]),
+    hypotheses=(SCATTER,),
 )
 
 # --------------------------------------------------------------------------
@@ -691,7 +655,8 @@ def _at_stationary_point(ex):
     s_rho = sample_sum(rho[i, e])
     s_x = sample_sum(rho[i, e] * x[i])
     s_xx = sample_sum(rho[i, e] * x[i] ** 2)
-    return split_sums(ex).subs({s_xx: gamma[e] * (sigma[e] ** 2 + mu[e] ** 2), s_x: gamma[e] * mu[e], s_rho: gamma[e]})
+    at = {canonical(s_xx): gamma[e] * (sigma[e] ** 2 + mu[e] ** 2), canonical(s_x): gamma[e] * mu[e], canonical(s_rho): gamma[e]}
+    return split_sums(ex).subs(at)
 
 
 def _hessian_method(step):
@@ -708,11 +673,48 @@ def _hessian_method(step):
 
 H1 = Step(
     "H1", 12, "the Hessian in (μ_e, σ_e) is negative definite",
-    lhs=sp.Symbol("H_{\\mu_e \\sigma_e}"),
+    lhs=sp.MatrixSymbol("H_{\\mu_e \\sigma_e}", 2, 2),
     rhs=sp.Matrix([[-gamma[e] / sigma[e] ** 2, 0], [0, -2 * gamma[e] / sigma[e] ** 2]]),
     justification=r"Second derivatives of $\hat Q$ at $\mu_e$ of S24 and $\sigma_e$ of S29: $-\gamma_e/\sigma_e^2$ and $-2\gamma_e/\sigma_e^2$, no cross term.",
-    method=by_function(_hessian_method),
+    method=by_procedure(_hessian_method, lhs=sp.MatrixSymbol("H_{\\mu_e \\sigma_e}", 2, 2), tactics=("diff", "sift", "split_sums")),
     hypotheses=(GAMMA,),
+)
+
+
+def _sigma_global_method(step):
+    s_ = sp.Symbol("s", positive=True)  # σ_e, as the variable of Q̂
+    scatter = sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2)
+    part = -gamma[e] * sp.log(s_) - scatter / (2 * s_**2)  # the terms of Q̂ that depend on σ_e
+    # It is Q̂'s σ_e part: its derivative is ∂Q̂/∂σ_e of S26 (SymPy's, from the Lagrangian).
+    if not is_zero(GAMMA.rewrite(sp.diff(part, s_) - S26.rhs.subs(sigma[e], s_))):
+        return False, (), "the σ part differs from the Lagrangian's"
+    big_s = sp.Symbol("S_e", positive=True)  # the scatter, positive by the condition
+    f = part.xreplace({scatter: big_s})
+    derivative = sp.diff(f, s_)
+    roots = sp.solve(derivative, s_)
+    at_zero, at_inf = sp.limit(f, s_, 0, "+"), sp.limit(f, s_, sp.oo)
+    work = [(r"$\hat Q$ in $\sigma_e = s$, with $S_e = \sum_i \rho_e^{[i]} (x^{[i]} - \mu_e)^2 > 0$, up to terms free of $s$", f),
+            ("its derivative", derivative),
+            (r"its zeros for $s > 0$", sp.FiniteSet(*roots)),
+            (r"its limits at $s \to 0^+$ and $s \to \infty$", sp.Tuple(at_zero, at_inf))]
+    if len(roots) != 1 or at_zero != -sp.oo or at_inf != -sp.oo:
+        return False, work, "no unique interior maximum"
+    left = reduce(roots[0].xreplace({big_s: scatter}) - step.rhs)
+    if left != 0:
+        return False, work, f"the maximizer differs from the claim by ${sp.latex(left)}$"
+    return True, work, (r"One stationary point on $(0, \infty)$ and $\hat Q \to -\infty$ at both ends: "
+                        r"the stationary point is the global maximum in $\sigma_e$ (Q is not concave in $\sigma_e$, "
+                        r"so the Hessian of H1 alone shows only a local one).")
+
+
+H3 = Step(
+    "H3", 12, "the σ update is the global maximum in σ_e",
+    lhs=sp.Symbol(r"\operatorname{arg\,max}_{\sigma_e > 0} \hat{Q}"),
+    rhs=S29.rhs,
+    justification=r"For $\gamma_e > 0$ and positive scatter, $\hat Q$ has one stationary point in $\sigma_e > 0$ and falls to $-\infty$ as $\sigma_e \to 0^+$ and as $\sigma_e \to \infty$.",
+    method=by_procedure(_sigma_global_method, lhs=sp.Symbol(r"\operatorname{arg\,max}_{\sigma_e > 0} \hat{Q}"),
+                        tactics=("diff", "solve", "limit", "hypothesis: definition of the class responsibilities")),
+    hypotheses=(GAMMA, SCATTER),
 )
 
 
@@ -733,7 +735,8 @@ H2 = Step(
     lhs=sp.Derivative(class_sum(gamma[c] * sp.log(pi[c]), c), pi[e], pi[d]),
     rhs=-gamma[e] / pi[e] ** 2 * I(d, e),
     justification=r"The Hessian of $\sum_c \gamma_c \log \pi_c$ is diagonal with entries $-\gamma_e/\pi_e^2 < 0$.",
-    method=by_function(_concave_method),
+    method=by_procedure(_concave_method, lhs=sp.Derivative(class_sum(gamma[c] * sp.log(pi[c]), c), pi[e], pi[d]),
+                        tactics=("diff", "sift")),
 )
 
 # --------------------------------------------------------------------------
@@ -750,10 +753,11 @@ _AT_UPDATES = sp.Matrix([
 
 
 def _updates_method(step):
-    values = [sp.simplify(split_sums(GAMMA.rewrite(split_sums(v)))) for v in step.lhs]
-    work = [("SymPy's simplification of the three derivatives at the updates", sp.Matrix(values))]
-    ok = all(is_zero(v - r) for v, r in zip(values, step.rhs))
-    return ok, work, "" if ok else "an update does not make its derivative vanish"
+    values = sp.Matrix([sp.simplify(split_sums(GAMMA.rewrite(split_sums(v)))) for v in step.lhs])
+    work = [("SymPy's simplification of the three derivatives at the updates", values)]
+    left = reduce(values - step.rhs)  # the kernel has checked that the shapes agree
+    ok = all(v == 0 for v in left)
+    return ok, work, "" if ok else f"an update does not make its derivative vanish: {left}"
 
 
 U1 = Step(
@@ -761,7 +765,7 @@ U1 = Step(
     lhs=_AT_UPDATES,
     rhs=sp.zeros(3, 1),
     justification=r"With $\pi_e = \gamma_e/N$ and $\lambda = N$, $\mu_e$ of S24, and $\sigma_e$ of S29 (with the updated $\mu_e$), $\partial \hat Q/\partial \pi_e$, $\partial \hat Q/\partial \mu_e$ and $\partial \hat Q/\partial \sigma_e$ all vanish.",
-    method=by_function(_updates_method),
+    method=by_procedure(_updates_method, lhs=USES_LHS, tactics=("split_sums", "hypothesis: definition of the class responsibilities", "simplify")),
     hypotheses=(GAMMA,),
     lhs_display=sp.Matrix([sp.Derivative(Q_hat, pi[e]), sp.Derivative(Q_hat, mu[e]), sp.Derivative(Q_hat, sigma[e])]),
 )
@@ -810,11 +814,7 @@ F2 = Step(
 q = sp.IndexedBase("q", positive=True)  # any distribution q(z) over the classes
 p_joint = sp.IndexedBase("p", positive=True)  # p(Z=z, X=x; θ) of one sample, any model
 
-Q_SIMPLEX = Hypothesis(
-    "q is a distribution over the classes",
-    sp.Eq(class_sum(q[d]), 1),
-    lambda ex: ex.replace(lambda a: _is_class_sum_of(a, lambda f, v: f == q[v]), lambda a: sp.S.One),
-)
+Q_SIMPLEX = Hypothesis("q is a distribution over the classes", sp.Eq(class_sum(q[d]), 1), source="assumption")
 
 _EVIDENCE = class_sum(p_joint[d])  # p(x; θ) = Σ_d p(Z=d, x; θ)
 _POSTERIOR_Z = p_joint[z] / _EVIDENCE  # p(Z=z | x; θ)
@@ -846,6 +846,40 @@ W3 = Step(
     method=by_rewriting(_expand_logs, split_sums),
 )
 
+
+def _kl_method(step):
+    if step.rhs != 0:
+        return False, (), "the procedure proves KL ≥ 0 only"
+    t = sp.Symbol("t", positive=True)
+    f = t - 1 - sp.log(t)
+    roots, curvature = sp.solve(sp.diff(f, t), t), sp.diff(f, t, 2)
+    work = [(r"$f(t) = t - 1 - \log t$: zeros of $f'$ for $t > 0$", sp.FiniteSet(*roots)),
+            (r"$f(1)$ and $f''(t)$", sp.Tuple(f.subs(t, 1), curvature))]
+    if not (roots == [1] and f.subs(t, 1) == 0 and curvature.is_positive):
+        return False, work, "the lemma log t ≤ t − 1 is not shown"
+    # KL = Σ_z q_z f(t_z) − Σ_z q_z (t_z − 1), with t_z = p(z | x)/q_z > 0
+    t_z = _POSTERIOR_Z / q[z]
+    terms = class_sum(q[z] * (t_z - 1 - sp.log(t_z)), z)
+    rest = class_sum(q[z] * (t_z - 1), z)
+    identity = is_zero(Q_SIMPLEX.rewrite(split_sums(expand_logs(step.lhs - (terms - rest)))))
+    vanishes = is_zero(Q_SIMPLEX.rewrite(split_sums(rest)))
+    work += [(r"$\mathrm{KL} = \sum_z q_z f(t_z) - \sum_z q_z (t_z - 1)$ with $t_z = p(z \mid x)/q_z$; the second sum is", sp.S.Zero)]
+    if not (identity and vanishes):
+        return False, work, "KL is not Σ_z q_z f(t_z)"
+    return True, work, (r"$f \ge 0$ (its one stationary point $t = 1$ is a minimum, $f(1) = 0$, $f'' = 1/t^2 > 0$) and "
+                        r"$q_z > 0$: KL is a sum of nonnegative terms (Gibbs' inequality, via $\log t \le t - 1$).")
+
+
+W4 = Step(
+    "W4", 16, "the KL divergence is never negative",
+    lhs=KL,
+    rhs=sp.S.Zero,
+    justification=r"$\log t \le t - 1$ for $t > 0$, applied to $t_z = p(z \mid x; \theta)/q_z$: $\mathrm{KL} = \sum_z q_z (t_z - 1 - \log t_z) \ge 0$, since $\sum_z q_z t_z = \sum_z p(z \mid x) = 1 = \sum_z q_z$.",
+    method=by_procedure(_kl_method, lhs=KL, tactics=("diff", "solve", "expand_logs", "split_sums", "hypothesis: q is a distribution over the classes")),
+    hypotheses=(Q_SIMPLEX,),
+    relation=">=",
+)
+
 # --------------------------------------------------------------------------
 # Chapter 17 (beyond the lecture): pitfalls
 # --------------------------------------------------------------------------
@@ -853,10 +887,10 @@ W3 = Step(
 _SLIP = pdf(x[i], z) / class_sum(pdf(x[i], d))  # the E-step that forgot π
 
 P1 = Step(
-    "P1", 17, "the E-step without π is right only for equal weights",
+    "P1", 17, "the E-step without π is the E-step of equal weights",
     lhs=_SLIP,
     rhs=(pdf(x[i], z) / D) / class_sum(pdf(x[i], d) / D),
-    justification=r"Dropping $\pi_c$ from $\tilde\rho_c^{[i]}$ gives the posterior of the model with $\pi_c = 1/D$: correct only when the weights are equal, wrong otherwise.",
+    justification=r"Dropping $\pi_c$ from $\tilde\rho_c^{[i]}$ gives the posterior of the model with $\pi_c = 1/D$: right when the weights are equal. With unequal weights it differs from the posterior (the bridge test shows it failing on data).",
     method=by_rewriting(split_sums),
 )
 
@@ -866,7 +900,8 @@ P2 = Step(
     lhs=sp.Limit(sp.log(normal_pdf(x[i], x[i], _s0)), _s0, 0, "+"),
     rhs=sp.oo,
     justification=r"With $\mu_c = x^{[i]}$, $\log \mathcal{N}(x^{[i]}; x^{[i]}, \sigma) = -\log \sigma - \frac12 \log 2\pi \to \infty$ as $\sigma \to 0$: the likelihood has no maximum, only a singularity.",
-    method=by_function(lambda step: (step.lhs.doit() == step.rhs, [("SymPy's limit", step.lhs.doit())], "")),
+    method=by_procedure(lambda step: (step.lhs.doit() == step.rhs, [("SymPy's limit", step.lhs.doit())], ""),
+                        lhs=USES_LHS, tactics=("limit",)),
 )
 
 # --------------------------------------------------------------------------
@@ -875,7 +910,7 @@ P2 = Step(
 
 B1 = Step(
     "B1", 18, "free parameters of the GMM",
-    lhs=(D - 1) + D + D,
+    lhs=sp.Add(D - 1, D, D, evaluate=False),
     rhs=3 * D - 1,
     justification=r"$D$ weights with one constraint $\sum_d \pi_d = 1$, $D$ means and $D$ standard deviations: $p = 3D - 1$ ($2D$ with one shared $\sigma$).",
     method=by_rewriting(),
@@ -896,7 +931,7 @@ V1 = Step(
     lhs=sp.Derivative(Q_hat, s_shared),
     rhs=sample_sum(class_sum(rho[i, c] * (-1 / s_shared + (x[i] - mu[c]) ** 2 / s_shared**3), c)),
     justification=r"SymPy differentiates $\hat Q$ with one $\sigma$ for all classes: every class contributes, not only class $e$.",
-    method=by_differentiation(LAGRANGIAN_EQUAL, s_shared, sift, split_sums),
+    method=by_differentiation(LAGRANGIAN_EQUAL, s_shared, sift, split_sums, named=Q_hat),
 )
 
 V2 = Step(
@@ -921,7 +956,7 @@ V4 = Step(
     lhs=sp.Derivative(Q_hat, mu[e]),
     rhs=sample_sum(rho[i, e] * (x[i] - mu[e])) / s_shared**2,
     justification=r"$\partial \hat Q / \partial \mu_e$ is S21 with $\sigma_e = \sigma$; its root is still $\mu_e = \frac{1}{\gamma_e}\sum_i \rho_e^{[i]} x^{[i]}$, and the weights' part of $\hat Q$ is untouched.",
-    method=by_differentiation(LAGRANGIAN_EQUAL, mu[e], sift, split_sums),
+    method=by_differentiation(LAGRANGIAN_EQUAL, mu[e], sift, split_sums, named=Q_hat),
 )
 
 # --------------------------------------------------------------------------
@@ -960,8 +995,8 @@ def _mv_means(step):
         claim_e = instantiate(step.rhs, n, dd)  # e still free
         for k in range(dd):
             q_k, (m1, m2), _ = _mv_objective(n, dd, k)
-            claim = claim_e.subs(e, k)
-            grad = [sp.diff(q_k, m).subs({m1: claim[0], m2: claim[1]}) for m in (m1, m2)]
+            claim = claim_e.xreplace({e: k})
+            grad = [sp.diff(q_k, m).xreplace({m1: claim[0], m2: claim[1]}) for m in (m1, m2)]
             if not all(_vanishes(g_) for g_ in grad):
                 return False, (), f"N={n}, D={dd}, class {k}: the gradient in μ does not vanish"
     sz = ", ".join(f"(N={n}, D={dd})" for n, dd in _MV_SIZES)
@@ -975,13 +1010,13 @@ def _mv_covariances(step):
         mean_e, cov_e = instantiate(_MU2, n, dd), instantiate(step.rhs, n, dd)  # e still free
         for k in range(dd):
             q_k, (m1, m2), (lp, lq, ls) = _mv_objective(n, dd, k)
-            mean, cov = mean_e.subs(e, k), cov_e.subs(e, k)
+            mean, cov = mean_e.xreplace({e: k}), cov_e.xreplace({e: k})
             # Λ = Σ^{-1} for Σ = [[A, B], [B, C]], then Σ = the claimed covariance
             at_inverse = {lp: big_c / det, lq: -big_b / det, ls: big_a / det}
             inv_det_lambda = sp.Pow(lp * ls - lq**2, -1)  # 1/det Λ = det Σ
             for w_ in (lp, lq, ls):
-                g_ = sp.diff(q_k, w_).xreplace({inv_det_lambda: det}).subs(at_inverse)
-                g_ = g_.subs({m1: mean[0], m2: mean[1], big_a: cov[0, 0], big_b: cov[0, 1], big_c: cov[1, 1]})
+                g_ = sp.diff(q_k, w_).xreplace({inv_det_lambda: det}).xreplace(at_inverse)
+                g_ = g_.xreplace({m1: mean[0], m2: mean[1], big_a: cov[0, 0], big_b: cov[0, 1], big_c: cov[1, 1]})
                 if not _vanishes(g_):
                     return False, (), f"N={n}, D={dd}, class {k}: the gradient in Λ does not vanish"
     sz = ", ".join(f"(N={n}, D={dd})" for n, dd in _MV_SIZES)
@@ -991,19 +1026,19 @@ def _mv_covariances(step):
 
 MV1 = Step(
     "MV1", 20, "two dimensions: the update of the mean vectors",
-    lhs=sp.Symbol(r"\boldsymbol{\mu}_e"),
+    lhs=sp.MatrixSymbol(r"\boldsymbol{\mu}_e", 2, 1),
     rhs=_MU2,
     justification=r"$\nabla_{\mu_e} \sum_i \rho_e^{[i]} \log \mathcal{N}(x^{[i]}; \mu_e, \Sigma_e) = \Sigma_e^{-1} \sum_i \rho_e^{[i]} (x^{[i]} - \mu_e) = 0$: the responsibility-weighted mean, coordinate by coordinate.",
-    method=by_function(_mv_means),
+    method=by_procedure(_mv_means, lhs=sp.MatrixSymbol(r"\boldsymbol{\mu}_e", 2, 1), tactics=("instantiate", "diff")),
     kind="exact",
 )
 
 MV2 = Step(
     "MV2", 20, "two dimensions: the update of the covariance matrices",
-    lhs=sp.Symbol(r"\Sigma_e"),
+    lhs=sp.MatrixSymbol(r"\Sigma_e", 2, 2),
     rhs=_SIGMA2,
     justification=r"Differentiate in the precision $\Lambda_e = \Sigma_e^{-1}$: $\frac12 \gamma_e \Lambda_e^{-1} - \frac12 \sum_i \rho_e^{[i]} (x^{[i]} - \mu_e)(x^{[i]} - \mu_e)^T = 0$, the weighted scatter about the updated mean.",
-    method=by_function(_mv_covariances),
+    method=by_procedure(_mv_covariances, lhs=sp.MatrixSymbol(r"\Sigma_e", 2, 2), tactics=("instantiate", "diff")),
     kind="exact",
 )
 
@@ -1018,10 +1053,10 @@ STEPS = (
     S12, S13,
     S14, S15, S16, S16b, S17, S18, S19, S20, M2, M3, H2,
     S21, S22, S23, S24,
-    S25, S26, S27, S28, S29, H1,
+    S25, S26, S27, S28, S29, H1, H3,
     U1,
     R1, F1, F2,
-    W1, W2, W3,
+    W1, W2, W3, W4,
     P1, P2,
     B1,
     V1, V2, V3, V4,

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._step import Step, by_function, by_rewriting, by_solving
+from ._step import Step, by_procedure, by_rewriting, by_solving
 from ._symbols import D, I, N, X, c, class_sum, d, e, gamma, i, lam, mu, pi, rho, sample_sum, sigma, x, z
-from ._tactics import is_zero, sift, split_sums, swap_sums
+from ._tactics import is_zero, reduce, sift, split_sums, swap_sums
 from .derivation import (
     GAMMA,
     LAGRANGIAN,
+    Q_S10,
     ROWS,
+    SIMPLEX,
     _constant_sums,
     _expand_logs,
     _integrate,
@@ -61,22 +63,24 @@ X5_2 = Step(
     rhs=1 / (1 + sp.exp(sp.log(_b) - sp.log(_a))),
     justification=r"With $a = \tilde\rho_0^{[i]}$, $b = \tilde\rho_1^{[i]}$: $\rho_0^{[i]} = 1/(1 + e^{\log b - \log a})$, a sigmoid of the difference of the log-joints.",
     method=by_rewriting(),
+    kind="case", case="D = 2",
 )
 
 # -- chapter 6: normalizing -----------------------------------------------------------
 
 _s = sp.Symbol("s", positive=True)
 _m0, _m1 = sp.symbols("mu_0 mu_1", real=True)
-_p0 = sp.Symbol("pi_0", positive=True)
+_p0, _p1 = sp.symbols("pi_0 pi_1", positive=True)
 _x = sp.Symbol("x", real=True)
-_LOG_RATIO = (sp.log(_p0) - (_x - _m0) ** 2 / (2 * _s**2)) - (sp.log(1 - _p0) - (_x - _m1) ** 2 / (2 * _s**2))
+_LOG_RATIO = (sp.log(_p0) - (_x - _m0) ** 2 / (2 * _s**2)) - (sp.log(_p1) - (_x - _m1) ** 2 / (2 * _s**2))
 
 X6_1 = Step(
     "X6.1", 6, "two classes, one σ: where the responsibilities are equal",
     lhs=_x,
-    rhs=(_m0 + _m1) / 2 + _s**2 * sp.log(_p0 / (1 - _p0)) / (_m1 - _m0),
-    justification=r"Solve $\log \tilde\rho_0 = \log \tilde\rho_1$ for $x$ (equal $\sigma$, so the boundary is linear): the midpoint, shifted towards the lighter class.",
+    rhs=(_m0 + _m1) / 2 + _s**2 * sp.log(_p0 / _p1) / (_m1 - _m0),
+    justification=r"Solve $\log \tilde\rho_0 = \log \tilde\rho_1$ for $x$ (equal $\sigma$, so the boundary is linear): the midpoint, shifted towards the lighter class (with $\pi_1 = 1 - \pi_0$).",
     method=by_solving(_LOG_RATIO, _x),
+    kind="case", case="D = 2, equal σ",
 )
 
 X6_2 = Step(
@@ -107,16 +111,24 @@ X7_2 = Step(
     rhs=-N * sp.log(sigma[0]) - N * sp.log(2 * sp.pi) / 2 - sample_sum((x[i] - mu[0]) ** 2) / (2 * sigma[0] ** 2),
     justification=r"With $D = 1$ every $\rho_0^{[i]} = 1$ and Q is the ordinary log-likelihood of $\mathcal{N}(\mu_0, \sigma_0)$.",
     method=by_rewriting(_expand_logs, split_sums, _constant_sums),
+    kind="case", case="D = 1",
 )
 
 # -- chapter 8: maximization, formally -----------------------------------------------
 
+def _solutions(step):
+    found = sp.solveset(gamma[e] / pi[e], pi[e], sp.Interval.open(0, sp.oo))
+    ok = found == step.rhs
+    return ok, [(r"SymPy's solutions of $\gamma_e/\pi_e = 0$ for $\pi_e > 0$", found)], "" if ok else "SymPy finds other solutions"
+
+
+_STATIONARY_SET = sp.Symbol(r"\{\pi_e > 0 : \gamma_e/\pi_e = 0\}")
 X8_1 = Step(
     "X8.1", 8, "without the constraint there is no stationary point in π",
-    lhs=sp.FiniteSet(*sp.solve(sp.Eq(gamma[e] / pi[e], 0), pi[e])),
+    lhs=_STATIONARY_SET,
     rhs=sp.EmptySet,
-    justification=r"$\gamma_e / \pi_e = 0$ has no solution for $\pi_e > 0$: the unconstrained Q has no maximum in $\pi$.",
-    method=by_function(lambda step: (step.lhs == step.rhs, [("SymPy's solutions of $\\gamma_e/\\pi_e = 0$", step.lhs)], "")),
+    justification=r"$\gamma_e / \pi_e = 0$ has no solution for $\pi_e > 0$ (SymPy's `solveset`): the unconstrained Q has no maximum in $\pi$.",
+    method=by_procedure(_solutions, lhs=_STATIONARY_SET, tactics=("solveset",)),
 )
 
 _g0, _g1 = sp.symbols("gamma_0 gamma_1", positive=True)
@@ -126,6 +138,7 @@ X8_2 = Step(
     rhs=_g0 / (_g0 + _g1),
     justification=r"Substitute $\pi_1 = 1 - \pi_0$ into $\gamma_0 \log \pi_0 + \gamma_1 \log \pi_1$ and set the derivative to zero.",
     method=by_solving(sp.diff(_g0 * sp.log(_p0) + _g1 * sp.log(1 - _p0), _p0), _p0),
+    kind="case", case="D = 2",
 )
 
 # -- chapter 9: the Lagrange multiplier -------------------------------------------------
@@ -138,8 +151,11 @@ def _toy_lagrange(step):
     grad = [sp.diff(lagrangian, w) for w in (_u, _v, _lam)]
     sol = sp.solve(grad, [_u, _v, _lam], dict=True)
     work = [("SymPy's solution of $\\nabla \\hat Q = 0$", sp.Matrix([sol[0][_u], sol[0][_v], sol[0][_lam]]) if sol else sp.S.EmptySet)]
-    ok = len(sol) == 1 and all(is_zero(sol[0][k] - v) for k, v in zip((_u, _v, _lam), step.rhs))
-    return ok, work, "" if ok else "the Lagrange solution differs from the claim"
+    if len(sol) != 1:
+        return False, work, f"SymPy finds {len(sol)} stationary points"
+    left = reduce(sp.Matrix([sol[0][_u], sol[0][_v], sol[0][_lam]]) - step.rhs)  # shapes checked by the kernel
+    ok = all(v == 0 for v in left)
+    return ok, work, "" if ok else f"the Lagrange solution differs from the claim by ${sp.latex(left)}$"
 
 
 X9_1 = Step(
@@ -147,15 +163,18 @@ X9_1 = Step(
     lhs=sp.Matrix([_u, _v, _lam]),
     rhs=sp.Matrix([_g0 / (_g0 + _g1), _g1 / (_g0 + _g1), _g0 + _g1]),
     justification=r"Maximize $\gamma_0 \log u + \gamma_1 \log v$ subject to $u + v = 1$: all three partial derivatives of the Lagrangian vanish at once, and $\lambda$ is the total $\gamma_0 + \gamma_1$.",
-    method=by_function(_toy_lagrange),
+    method=by_procedure(_toy_lagrange, lhs=sp.Matrix([_u, _v, _lam]), tactics=("diff", "solve")),
+    kind="case", case="D = 2",
 )
 
 X9_2 = Step(
     "X9.2", 9, "the Lagrangian equals Q on the constraint, for any λ",
-    lhs=sp.diff(LAGRANGIAN, lam),
-    rhs=g_constraint,
-    justification=r"$\hat Q - Q = \lambda\, g(\pi)$ is linear in $\lambda$ with slope $g(\pi)$: zero exactly on the constraint, whatever $\lambda$.",
+    lhs=sp.Add(LAGRANGIAN, -Q_S10, evaluate=False),
+    lhs_display=sp.Add(sp.Symbol("Qhat"), -sp.Symbol("Q"), evaluate=False),
+    rhs=sp.S.Zero,
+    justification=r"$\hat Q - Q = \lambda\, g(\pi) = \lambda (1 - \sum_d \pi_d)$: zero on the constraint, whatever $\lambda$.",
     method=by_rewriting(split_sums),
+    hypotheses=(SIMPLEX,),
 )
 
 # -- chapter 10: the weights ----------------------------------------------------------
@@ -184,7 +203,7 @@ X10_1 = Step(
     lhs=pi[e],
     rhs=(gamma[e] + alpha[e] - 1) / (N + class_sum(alpha[d]) - D),
     justification=r"Add $\sum_d (\alpha_d - 1)\log \pi_d$ to $\hat Q$: the same steps give $\lambda = N + \sum_d \alpha_d - D$ and pseudo-counts $\alpha_e - 1$ added to $\gamma_e$.",
-    method=by_function(_map_weights),
+    method=by_procedure(_map_weights, lhs=pi[e], tactics=("diff", "sift", "split_sums", "hypothesis: definition of the class responsibilities", "hypothesis: every row of ρ sums to one")),
     hypotheses=(GAMMA, ROWS),
 )
 
@@ -208,7 +227,7 @@ X10_2 = Step(
     lhs=pi[e],
     rhs=sample_sum(w[i] * rho[i, e]) / sample_sum(w[i]),
     justification=r"If sample $i$ counts $w_i$ times, $Q$ weights its terms by $w_i$; $\lambda$ becomes $\sum_i w_i$ and $N$ is replaced by the total weight.",
-    method=by_function(_weighted_weights),
+    method=by_procedure(_weighted_weights, lhs=pi[e], tactics=("diff", "sift", "split_sums", "hypothesis: every row of ρ sums to one")),
     hypotheses=(ROWS,),
 )
 
@@ -255,6 +274,7 @@ X12_2 = Step(
     rhs=sample_sum(x[i] ** 2) / N - (sample_sum(x[i]) / N) ** 2,
     justification=r"With $D = 1$, $\rho_0^{[i]} = 1$ and $\gamma_0 = N$: $\sigma_0^2 = \frac1N \sum_i (x^{[i]} - \bar x)^2 = \overline{x^2} - \bar x^2$, divided by $N$, not $N - 1$.",
     method=by_rewriting(split_sums, _constant_sums),
+    kind="case", case="D = 1",
 )
 
 # -- chapter 16: why EM works ----------------------------------------------------------
@@ -289,7 +309,7 @@ X16_2 = Step(
     lhs=q[e],
     rhs=p_joint[e] / class_sum(p_joint[d]),
     justification=r"Maximize $\sum_d q_d \log(p_d / q_d)$ subject to $\sum_d q_d = 1$ with a multiplier: $q_e = p(Z=e, x)/p(x)$, the E-step is itself a maximization.",
-    method=by_function(_posterior_maximizes_bound),
+    method=by_procedure(_posterior_maximizes_bound, lhs=q[e], tactics=("diff", "sift", "split_sums", "expand_logs")),
 )
 
 # -- chapter 19: equal variances ----------------------------------------------------------
@@ -304,7 +324,7 @@ X19_1 = Step(
 
 X19_2 = Step(
     "X19.2", 19, "free parameters of the shared-σ model",
-    lhs=(D - 1) + D + 1,
+    lhs=sp.Add(D - 1, D, 1, evaluate=False),
     rhs=2 * D,
     justification=r"$D - 1$ free weights, $D$ means and one standard deviation: $D - 1$ fewer than the unequal model (B1).",
     method=by_rewriting(),
