@@ -196,15 +196,12 @@ def _verify(args) -> int:
         print(f"gmmderive verify: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps([
-            {"id": p.step.id, "chapter": p.step.chapter, "name": p.step.name, "kind": p.kind,
-             "passed": p.passed, "seconds": round(p.seconds, 4)}
-            for p in proofs
-        ], ensure_ascii=False, indent=1))
+        # What each proof assumed and used, so that a skeptic can audit it.
+        print(json.dumps([p.audit() for p in proofs], ensure_ascii=False, indent=1))
     else:
         for p in proofs:
             status = "ok" if p.passed else "FAILED"
-            print(f"{p.step.id:<5} ch{p.step.chapter:<3} {p.step.name:<66} {p.kind:<8} {p.seconds:6.2f} s  {status}")
+            print(f"{p.step.id:<5} ch{p.step.chapter:<3} {p.step.name:<66} {p.step.kind_label:<14} {p.seconds:6.2f} s  {status}")
             if not p.passed:
                 print(f"      {p.message}")
     failed = sum(not p.passed for p in proofs)

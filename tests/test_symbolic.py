@@ -206,8 +206,20 @@ def test_verify_json_and_chapter():
     rows = json.loads(out.stdout)
     assert {r["id"] for r in rows} == {s.id for s in gs.steps(11)}
     for r in rows:
-        assert set(r) == {"id", "chapter", "name", "kind", "passed", "seconds"}
-        assert r["kind"] in ("general", "exact") and r["passed"] is True and r["chapter"] == 11
+        assert {"id", "chapter", "name", "kind", "case", "method", "tactics", "hypotheses", "passed", "seconds"} <= set(r)
+        assert r["kind"] in gs.KINDS and r["passed"] is True and r["chapter"] == 11
+        assert r["method"] in ("rewriting", "differentiation", "solving", "chain", "procedure")
+    # a skeptic sees what was assumed: S23 uses the definition of γ, S24 is solved for μ_e
+    by_id = {r["id"]: r for r in rows}
+    assert [h["source"] for h in by_id["S23"]["hypotheses"]] == ["definition"]
+    assert "gamma[c]" in by_id["S23"]["hypotheses"][0]["statement"]
+    assert by_id["S24"]["method"] == "solving" and "solve" in by_id["S24"]["tactics"]
+
+
+def test_verify_json_lists_conditions():
+    rows = {r["id"]: r for r in json.loads(run_cli("verify", "--json", "--chapter", "12").stdout)}
+    assert "condition" in [h["source"] for h in rows["S29"]["hypotheses"]]
+    assert {h["source"] for h in rows["H3"]["hypotheses"]} == {"definition", "condition"}
 
 
 def test_verify_bad_chapter_and_help():

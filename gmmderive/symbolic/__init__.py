@@ -12,7 +12,7 @@ expressions, its hypotheses, a justification, and ``check()``/``prove()``.
 from __future__ import annotations
 
 from ._printing import LectureLatexPrinter, init_printing, latex
-from ._step import KINDS, Hypothesis, Proof, ProofError, Step
+from ._step import KINDS, Hypothesis, Proof, ProofError, Step, claim
 from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
 from .derivation import CHAPTERS, LAGRANGIAN, STEPS
 from .exercises import EXERCISES
@@ -44,7 +44,7 @@ def verify(chapter: int | None = None) -> list:
 
 
 __all__ = [
-    "ALL_STEPS", "EXERCISES", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN", "LectureLatexPrinter", "N", "Proof",
+    "ALL_STEPS", "EXERCISES", "claim", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN", "LectureLatexPrinter", "N", "Proof",
     "ProofError", "Q", "Q_hat", "STEPS", "Step", "X", "c", "d", "e", "gamma", "i", "init_printing",
     "lam", "latex", "mu", "normal_pdf", "pi", "rho", "rho_tilde", "sigma", "step", "steps", "verify",
     "x", "z",

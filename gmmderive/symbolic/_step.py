@@ -317,6 +317,10 @@ class Step:
         if expects is not None and not any(self.lhs == a for a in expects):
             return (f"the left side ${latex(self.lhs)}$ is not what this proof computes "
                     f"(${', '.join(latex(a) for a in expects)}$)")
+        listed = {h.name for h in self.hypotheses}
+        for t in self.method.tactics:
+            if t.startswith("hypothesis: ") and t[len("hypothesis: "):] not in listed:
+                return f"the proof uses '{t[len('hypothesis: '):]}', which is not among its hypotheses"
         for h in self.hypotheses:
             if not h.check():
                 return f"hypothesis '{h.name}': its rewrite does not establish its own statement"
@@ -449,12 +453,17 @@ def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
                 stand_in[s] = sp.Dummy(f"S{k}", positive=True)
             else:
                 stand_in[s] = sp.Dummy(f"S{k}", nonnegative=True) if s.function.is_nonnegative else sp.Dummy(f"S{k}")
-        roots = sp.solve(eq.xreplace(stand_in), unknown, dict=False)
+        found = [sp.sympify(r) for r in sp.solve(eq.xreplace(stand_in), unknown, dict=False)]
         back = {v: k for k, v in stand_in.items()}
-        roots = [sp.sympify(r).xreplace(back) for r in roots]
-        admissible = [r for r in roots if not (unknown.is_positive and (r.is_negative or r.is_zero))]
+        # For a positive unknown (σ, π), a root counts only if SymPy shows it positive
+        # (with the sums as their stand-ins, which carry what is known of their sign).
+        admissible = [r.xreplace(back) for r in found if not unknown.is_positive or r.is_positive]
+        undecided = [r.xreplace(back) for r in found if unknown.is_positive and r.is_positive is None]
         shown = admissible[0] if len(admissible) == 1 else sp.FiniteSet(*admissible)
         work = [(f"SymPy's solution for ${latex(unknown)}$", shown)]
+        if undecided:
+            return False, work, (f"the root ${latex(undecided[0])}$ is not shown positive, as ${latex(unknown)}$ must be: "
+                                 "a condition is missing")
         if len(admissible) != 1:
             return False, work, f"expected one admissible root, SymPy found {len(admissible)}: ${latex(sp.FiniteSet(*admissible))}$"
         left = reduce(_apply(step.rhs - admissible[0], tactics))

@@ -180,14 +180,14 @@ def sift(expr: sp.Expr) -> sp.Expr:
 # --------------------------------------------------------------------------
 
 
-def _split_one(s: sp.Sum) -> sp.Expr:
+def _split_one(s: sp.Sum, multinomial: bool = True) -> sp.Expr:
     # Σ_d k_d Σ_i f = Σ_d Σ_i k_d f when k_d is free of i: one Sum with two limits
     inner = [f for f in sp.Mul.make_args(s.function) if isinstance(f, sp.Sum)]
     if len(inner) == 1 and all(_constant_bounds(lim) for lim in inner[0].limits):
         rest = s.function / inner[0]
         if not (rest.free_symbols & {lim[0] for lim in inner[0].limits}):
             s = sp.Sum(rest * inner[0].function, *inner[0].limits, *s.limits)
-    body = sp.expand(s.function)
+    body = sp.expand(s.function, multinomial=multinomial)
     terms = sp.Add.make_args(body)
     return sp.Add(*[_separate(factor_sum(sp.Sum(t, *s.limits))) for t in terms])
 
@@ -214,6 +214,18 @@ def split_sums(expr: sp.Expr) -> sp.Expr:
     while prev != expr:
         prev = expr
         expr = sp.expand(expr).replace(lambda a: isinstance(a, sp.Sum), _split_one)
+        expr = swap_sums(canonical(expr))
+    return expr
+
+
+def split_sums_keep_squares(expr: sp.Expr) -> sp.Expr:
+    """Linearity as :func:`split_sums`, but a square such as (x - μ)² stays whole."""
+    prev = None
+    expr = canonical(expr)
+    while prev != expr:
+        prev = expr
+        expr = sp.expand(expr, multinomial=False).replace(lambda a: isinstance(a, sp.Sum),
+                                                           lambda a: _split_one(a, multinomial=False))
         expr = swap_sums(canonical(expr))
     return expr
 

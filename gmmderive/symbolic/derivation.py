@@ -165,6 +165,11 @@ def _u(*args):
 def _add(*args):
     return sp.Add(*args, evaluate=False)
 
+#: X12.1's update divides by Σ_i ρ_e^{[i]}, written as a sum: the class must not be empty.
+CLASS_NOT_EMPTY = Hypothesis(
+    "class e is not empty", sp.StrictGreaterThan(sample_sum(rho[i, e]), 0), over=(e,), source="condition",
+)
+
 
 # --------------------------------------------------------------------------
 # Chapters 1-3: the Gaussian, the mixture, the log of a sum
@@ -949,6 +954,11 @@ V3 = Step(
     rhs=sp.sqrt(sample_sum(class_sum(rho[i, c] * (x[i] - mu[c]) ** 2, c)) / N),
     justification=r"Solve V2 $= 0$ for $\sigma > 0$: the pooled weighted squared deviations about each class's own (updated) mean, over $N$.",
     method=by_solving(V2.rhs, s_shared),
+    hypotheses=(Hypothesis(
+        "positive pooled scatter",
+        sp.StrictGreaterThan(sample_sum(class_sum(rho[i, c] * (x[i] - mu[c]) ** 2, c)), 0),
+        source="condition",
+    ),),
 )
 
 V4 = Step(

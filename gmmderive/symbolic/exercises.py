@@ -11,12 +11,14 @@ import sympy as sp
 
 from ._step import Step, by_procedure, by_rewriting, by_solving
 from ._symbols import D, I, N, X, c, class_sum, d, e, gamma, i, lam, mu, pi, rho, sample_sum, sigma, x, z
-from ._tactics import is_zero, reduce, sift, split_sums, swap_sums
+from ._tactics import is_zero, reduce, sift, split_sums, split_sums_keep_squares, swap_sums
 from .derivation import (
+    CLASS_NOT_EMPTY,
     GAMMA,
     LAGRANGIAN,
     Q_S10,
     ROWS,
+    SCATTER,
     SIMPLEX,
     _constant_sums,
     _expand_logs,
@@ -264,8 +266,9 @@ X12_1 = Step(
     method=by_solving(
         sp.diff(sample_sum(rho[i, e] * (-sp.log(_var) / 2 - (x[i] - mu[e]) ** 2 / (2 * _var))), _var),
         _var,
-        split_sums,
+        split_sums_keep_squares,
     ),
+    hypotheses=(SCATTER, CLASS_NOT_EMPTY),
 )
 
 X12_2 = Step(

@@ -1,0 +1,473 @@
+"""The checker against a skeptic: false claims of every kind, each rejected.
+
+Every false claim here comes with a *numeric witness*: at concrete sizes and random values
+that satisfy the step's hypotheses, its two sides differ. So each case is known to be false
+(a true claim that slipped into this list would fail the witness), and the test asks the
+kernel to reject it. Mutations of the definitions themselves (the density, the Q summand,
+the Lagrangian, each hypothesis) must make the derivation's own step list fail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from gmmderive import symbolic as gs
+from gmmderive.symbolic import derivation as dv
+from gmmderive.symbolic import exercises as ex
+from gmmderive.symbolic._tactics import canonical, is_zero, sift
+
+c, d, e, i, z, N, D = gs.c, gs.d, gs.e, gs.i, gs.z, gs.N, gs.D
+rho, x, mu, sigma, gamma, pi, lam = gs.rho, gs.x, gs.mu, gs.sigma, gs.gamma, gs.pi, gs.lam
+I = gs.I  # noqa: E741
+MU_OLD = dv._mu_old
+
+# -- the numeric witness ------------------------------------------------------------
+
+#: Two models of the sizes: N < D, and N > D (so that, for instance, I(d=N) can fall out of range).
+#: Free indices take values in their range.
+MODELS = [({"N": 3, "D": 4}, {"c": 3, "d": 0, "e": 1, "z": 2, "i": 1}),
+          ({"N": 5, "D": 2}, {"c": 1, "d": 0, "e": 1, "z": 0, "i": 3})]
+BIG = 8  # arrays are longer than N and D, so that an out-of-range index still has a value
+
+
+def _model(hypotheses, seed):
+    """Random values of every symbol that satisfy the given hypotheses."""
+    rng = np.random.default_rng(seed)
+    n, dd = MODELS[seed % 2][0]["N"], MODELS[seed % 2][0]["D"]
+    names = {h.name for h in hypotheses}
+    v = {
+        "x": np.array([-1.3, -0.7, 2.1, 0.4, 1.7, -2.2, 0.9, 3.1]) * rng.uniform(0.8, 1.2),
+        "rho": rng.uniform(0.1, 1.0, (BIG, BIG)),
+        "gamma": rng.uniform(0.5, 2.0, BIG),
+        "pi": rng.uniform(0.1, 1.0, BIG),
+        "mu": rng.normal(0, 2, BIG),
+        "sigma": rng.uniform(0.5, 2.0, BIG),
+        "q": rng.uniform(0.1, 1.0, BIG),
+        "p": rng.uniform(0.1, 1.0, BIG),
+        "pnew": rng.uniform(0.1, 1.0, BIG),
+        "w": rng.uniform(0.5, 2.0, BIG),
+        "alpha": rng.uniform(1.0, 3.0, BIG),
+        "rhotilde": rng.uniform(0.1, 1.0, (BIG, BIG)),
+        "lambda": rng.uniform(1.0, 5.0),
+    }
+    if "every row of ρ sums to one" in names:
+        v["rho"][:n, :dd] /= v["rho"][:n, :dd].sum(axis=1, keepdims=True)
+    if "definition of the class responsibilities" in names:
+        v["gamma"][:dd] = v["rho"][:n, :dd].sum(axis=0)
+    if "the weights sum to one" in names:
+        v["pi"][:dd] /= v["pi"][:dd].sum()
+    if "q is a distribution over the classes" in names:
+        v["q"][:dd] /= v["q"][:dd].sum()
+    if "λ = N (S19)" in names:
+        v["lambda"] = float(n)
+    if any(name.startswith("stationarity") for name in names):
+        v["pi"][:dd] = v["gamma"][:dd] / v["lambda"]
+    if "μ_e is the updated mean (S24)" in names:
+        v["mu"][:dd] = (v["rho"][:n, :dd] * v["x"][:n, None]).sum(axis=0) / v["gamma"][:dd]
+    return v, rng
+
+
+def numeric(expr, hypotheses=(), seed=0):
+    """The value of ``expr`` at concrete sizes and random values satisfying the hypotheses."""
+    v, rng = _model(hypotheses, seed)
+    size, index = MODELS[seed % 2]
+    sizes = {N: sp.Integer(size["N"]), D: sp.Integer(size["D"])}
+    indices = {sp.Symbol(k, integer=True, nonnegative=True): sp.Integer(val) for k, val in index.items()}
+    expr = canonical(sp.sympify(expr)).xreplace(sizes).xreplace(indices).doit()  # bound indices renamed first
+    values = {}
+    for a in expr.atoms(sp.Indexed):
+        arr = v[a.base.label.name]
+        values[a] = float(arr[tuple(int(k) for k in a.indices)])
+    expr = sp.sympify(expr.xreplace(values))
+    rest = {s: float(rng.uniform(0.5, 1.5)) if s != lam else v["lambda"] for s in expr.free_symbols}
+    try:
+        return complex(sp.N(expr.xreplace(rest)))
+    except TypeError:  # zoo, nan: no number
+        return complex("nan")
+
+
+def witnessed(lhs, rhs, hypotheses=()) -> bool:
+    """The two sides differ numerically at one of four random models of the hypotheses."""
+    for seed in range(4):
+        a, b = numeric(lhs, hypotheses, seed), numeric(rhs, hypotheses, seed)
+        if not np.isfinite(a) or not np.isfinite(b) or abs(a - b) > 1e-9 * (1 + abs(a)):
+            return True
+    return False
+
+
+# -- mutations of a right-hand side ------------------------------------------------
+
+
+def _drop_first_sample_sum(ex_):
+    sums = [s for s in sp.preorder_traversal(ex_) if isinstance(s, sp.Sum) and s.limits[-1][2] == N - 1]
+    if not sums:
+        return None
+    s = sums[0]
+    body = s.function.xreplace({s.limits[0][0]: i}) if len(s.limits) == 1 else sp.Sum(s.function, *s.limits[:-1]).xreplace({s.limits[-1][0]: i})
+    return ex_.xreplace({s: body})
+
+
+def _replace_indexed(base, new):
+    def mut(ex_):
+        hits = {a: new(a) for a in ex_.atoms(sp.Indexed) if a.base == base}
+        return ex_.xreplace(hits) if hits else None
+    return mut
+
+
+def _outside_sums(fn):
+    """Apply ``fn`` to an expression with its sums held aside (their bounds keep N and D)."""
+    def mut(ex_):
+        hold = {s: sp.Dummy() for s in ex_.atoms(sp.Sum)}
+        new = fn(ex_.xreplace(hold))
+        return None if new is None else new.xreplace({v: k for k, v in hold.items()})
+    return mut
+
+
+MUTATIONS = {
+    "sign flipped": lambda r: -r,
+    "doubled": lambda r: 2 * r,
+    "σ squared": _replace_indexed(sigma, lambda a: a**2),
+    "γ for N": _outside_sums(lambda r: r.xreplace({N: gamma[e]}) if r.has(N) else None),
+    "N for γ": _replace_indexed(gamma, lambda a: N),
+    "forgotten sum": _drop_first_sample_sum,
+    "class c for e": lambda r: r.xreplace({e: c}) if r.has(e) else None,
+    "π missing": _replace_indexed(pi, lambda a: sp.S.One),
+    "Bessel N - 1": _outside_sums(lambda r: r.xreplace({N: N - 1}) if r.has(N) else None),
+    "old mean for new": _replace_indexed(mu, lambda a: MU_OLD),
+    "x and μ swapped": lambda r: r.xreplace({**{a: mu[a.indices[0]] for a in r.atoms(sp.Indexed) if a.base == x},
+                                             **{a: x[i] for a in r.atoms(sp.Indexed) if a.base == mu}})
+    if r.has(x) and r.has(mu) else None,
+}
+
+#: Steps whose right side is an ordinary expression the witness can evaluate.
+MUTATED_STEPS = [
+    "G1", "G2", "S3", "S4", "S6", "S7", "S8", "S10", "M1", "S11", "S14", "S15", "S16", "S16b", "S18", "S19",
+    "S20", "S21", "S22", "S23", "S24", "S25", "S26", "S27", "S28", "S29", "R1", "F1", "F2", "V2", "V3", "V4",
+    "X5.1", "X6.2", "X7.1", "X10.2", "X11.2", "X12.1", "X19.1", "M2", "E1", "E2", "W2", "X16.2",
+]
+
+
+#: Mutants that are true claims, with the reason (the witness test below confirms each is not false).
+TRUE_MUTANTS = {
+    ("R1", "old mean for new"): "μ_old for μ_e turns R1 into Σρ(x − μ_old)² = Σρ(x − μ_old)² + 0",
+}
+
+
+def _rhs_cases():
+    cases = []
+    for sid in MUTATED_STEPS:
+        step = gs.step(sid)
+        for label, mutate in MUTATIONS.items():
+            if (step.rhs == 0 and label in ("sign flipped", "doubled")) or (sid, label) in TRUE_MUTANTS:
+                continue
+            new = mutate(step.rhs)
+            if new is None or new == step.rhs:
+                continue
+            cases.append(pytest.param(sid, label, new, id=f"{sid}-{label}"))
+    return cases
+
+
+RHS_CASES = _rhs_cases()
+
+
+def test_at_least_a_hundred_false_right_sides():
+    assert len(RHS_CASES) >= 100
+
+
+@pytest.mark.parametrize("sid,label,new_rhs", RHS_CASES)
+def test_false_right_side_is_rejected(sid, label, new_rhs):
+    step = gs.step(sid)
+    # The original right side is proven; the mutant differs from it on a model of the hypotheses.
+    assert witnessed(step.rhs, new_rhs, step.hypotheses), f"{label} leaves {sid} true: list it in TRUE_MUTANTS"
+    proof = step.with_rhs(new_rhs).check()
+    assert not proof.passed, f"{sid} with {label} was accepted"
+    assert proof.message
+
+
+@pytest.mark.parametrize("sid,label", sorted(TRUE_MUTANTS))
+def test_true_mutants_are_true(sid, label):
+    step = gs.step(sid)
+    new = MUTATIONS[label](step.rhs)
+    assert not witnessed(step.rhs, new, step.hypotheses)
+    proof = step.with_rhs(new).check()  # proven, or refused as showing nothing (both sides one expression)
+    assert proof.passed or "one expression" in proof.message
+
+
+# -- the issue's own examples, and claims of other kinds ------------------------------
+
+S = lambda f, v=i: sp.Sum(f, (v, 0, N - 1))  # noqa: E731
+C = lambda f, v=d: sp.Sum(f, (v, 0, D - 1))  # noqa: E731
+
+
+def test_forgotten_sum_in_s28_is_rejected():
+    # SymPy 1.14's simplify would pull the free x^{[i]} into the sum over the bound i.
+    wrong = gs.step("S28").with_rhs(gamma[e] * (x[i] - mu[e]) ** 2 - gamma[e] * sigma[e] ** 2)
+    assert not wrong.check().passed
+
+
+@pytest.mark.parametrize("lhs,rhs", [
+    # a free x^{[i]} outside a sum over i is not the sum's x^{[i]}
+    (x[i] * S(rho[i, e]), S(rho[i, e] * x[i])),
+    (x[i] ** 2 * S(rho[i, e]) - S(rho[i, e] * x[i] ** 2), 0),
+    (S(rho[i, e]) * mu[e] - S(rho[i, e] * x[i]), gamma[e] * (mu[e] - x[i])),
+    (S(x[i] * S(rho[i, e])), S(rho[i, e] * x[i])),  # the inner sum rebinds i
+], ids=["pull-in", "square", "mean", "nested-rebind"])
+def test_no_capture_of_a_free_index(lhs, rhs):
+    assert witnessed(lhs, rhs)
+    assert not gs.claim(lhs, rhs).check().passed
+
+
+@pytest.mark.parametrize("lhs,rhs", [
+    (C(I(d, D) * pi[d]), pi[D]),                       # D is out of the range 0..D-1
+    (C(I(d, N) * pi[d]), pi[N]),                       # N is no class
+    (S(I(i, c) * x[i]), x[c]),                         # a class index against the samples
+    (C(I(d, i) * pi[d]), pi[i]),                       # a sample index against the classes
+    (C(I(d, e + 1) * pi[d]), pi[e + 1]),               # e + 1 may be D
+    (sp.Product(pi[d] ** I(d, D), (d, 0, D - 1)), pi[D]),
+    (sp.Product(mu[d] ** I(d, e), (d, 0, D - 1)), mu[e]),  # μ may be negative: no log
+], ids=["I(d=D)", "I(d=N)", "I(i=c)", "I(d=i)", "I(d=e+1)", "prod-D", "prod-mu"])
+def test_sifting_needs_an_index_in_range(lhs, rhs):
+    assert not gs.claim(lhs, rhs).check().passed
+    if rhs.has(pi[D]) or rhs.has(pi[N]) or rhs.has(x[c]) or rhs.has(pi[i]):
+        assert witnessed(lhs, rhs)
+
+
+def test_sifting_still_works_in_range():
+    assert gs.claim(C(I(d, e) * pi[d]), pi[e]).check().passed
+    j = sp.Symbol("j", integer=True, nonnegative=True)  # an index of no known kind: no sifting
+    assert not gs.claim(C(I(d, j) * pi[d]), pi[j]).check().passed
+    assert gs.claim(sp.Product(pi[d] ** I(d, e), (d, 0, D - 1)), pi[e]).check().passed
+
+
+@pytest.mark.parametrize("lhs,rhs", [
+    (sp.log(x[i] ** 2), 2 * sp.log(x[i])),
+    (sp.log(x[i] * x[1]), sp.log(x[i]) + sp.log(x[1])),
+    (sp.log(1 / x[i]), -sp.log(x[i])),
+    (sp.sqrt(x[i] ** 2), x[i]),
+    (sp.log(mu[e] ** 2) / 2, sp.log(mu[e])),
+    (sp.log(-sigma[e]), sp.log(sigma[e])),
+], ids=["log-square", "log-product", "log-inverse", "sqrt-square", "log-mu", "log-negative"])
+def test_logs_of_possibly_negative_values(lhs, rhs):
+    assert witnessed(lhs, rhs)
+    assert not gs.claim(lhs, rhs).check().passed
+
+
+def test_logs_of_positive_values_still_split():
+    assert gs.claim(sp.log(pi[e] * sigma[e]), sp.log(pi[e]) + sp.log(sigma[e])).check().passed
+    assert gs.claim(sp.log(sigma[e] ** 2), 2 * sp.log(sigma[e])).check().passed
+
+
+@pytest.mark.parametrize("sid,lhs", [
+    ("S24", sigma[e]), ("S20", mu[e]), ("S29", mu[e]), ("S16b", pi[e]), ("V3", mu[e]),
+    ("S14", sp.Derivative(gs.Q_hat, mu[e])), ("S21", sp.Derivative(gs.Q_hat, sigma[e])),
+    ("S25", sp.Derivative(gs.Q_hat, pi[e])), ("S17", sp.Derivative(gs.Q, lam)),
+    ("M3", mu[e]), ("X10.1", mu[e]), ("X16.2", pi[e]), ("H3", sigma[e]), ("X11.1", mu[e]),
+], ids=lambda v: str(v) if isinstance(v, str) else None)
+def test_wrong_left_side_is_rejected(sid, lhs):
+    proof = gs.step(sid).with_lhs(lhs).check()
+    assert not proof.passed
+    assert "left side" in proof.message
+
+
+@pytest.mark.parametrize("sid,rhs", [
+    ("U1", sp.zeros(2, 1)), ("U1", sp.zeros(4, 1)), ("U1", sp.zeros(1, 3)), ("U1", sp.S.Zero),
+    ("X9.1", sp.Matrix([gs.step("X9.1").rhs[0], gs.step("X9.1").rhs[1]])),
+    ("X9.1", sp.Matrix([*gs.step("X9.1").rhs, 0])),
+    ("H1", sp.zeros(3, 3)), ("MV1", sp.zeros(3, 1)), ("MV2", sp.zeros(2, 3)),
+], ids=["U1-2", "U1-4", "U1-row", "U1-scalar", "X9.1-short", "X9.1-extra", "H1-3x3", "MV1-3", "MV2-2x3"])
+def test_wrong_shape_is_rejected(sid, rhs):
+    proof = gs.step(sid).with_rhs(rhs).check()
+    assert not proof.passed
+    assert "shape" in proof.message or "matrix" in proof.message
+
+
+def test_empty_step_is_refused():
+    s = gs.step("B1")
+    assert not dataclasses.replace(s, lhs=s.rhs).check().passed
+    assert "one expression" in dataclasses.replace(s, lhs=s.rhs).check().message
+
+
+def test_no_step_displays_a_tautology():
+    for s in gs.ALL_STEPS:
+        eq = s.equation
+        assert eq.lhs != eq.rhs, s.id
+        assert gs.latex(eq.lhs) != gs.latex(eq.rhs), s.id
+
+
+def test_inequality_needs_a_procedure():
+    s = gs.claim(sp.log(pi[e]), sp.log(pi[e]) - 1)
+    assert not dataclasses.replace(s, relation=">=").check().passed
+
+
+# -- hypotheses: derived from their statements and checked ------------------------------
+
+HYPOTHESES = [dv.SIMPLEX, dv.ROWS, dv.GAMMA, dv.SCATTER, dv.STATIONARY_PI, dv.LAMBDA_IS_N, dv.MEAN_UPDATE,
+              dv.Q_SIMPLEX]
+
+
+@pytest.mark.parametrize("h", HYPOTHESES, ids=lambda h: h.name)
+def test_every_hypothesis_establishes_its_statement(h):
+    assert h.check()
+    assert h.source in ("definition", "assumption", "condition") or gs.step(h.source)
+
+
+@pytest.mark.parametrize("h", [h for h in HYPOTHESES if h.source not in ("definition", "assumption", "condition", "E2")],
+                         ids=lambda h: h.name)
+def test_hypotheses_from_steps_restate_them(h):
+    step = gs.step(h.source)
+    assert step.check().passed
+    assert h.statement.lhs == step.lhs and h.statement.rhs == step.rhs
+
+
+def test_a_hypothesis_rewrite_cannot_drift_from_its_statement():
+    # The old λ = N hypothesis carried a separate rewrite; now the rewrite is the statement.
+    h = gs.Hypothesis("λ = N", sp.Eq(lam, N))
+    assert h.rewrite(lam + 1) == N + 1
+    bad = gs.Hypothesis("λ = D, mistyped", sp.Eq(lam, D))
+    assert bad.rewrite(lam) == D
+    s20 = gs.step("S20")
+    # with the mistyped statement, the weights' update does not follow
+    assert not dataclasses.replace(s20, hypotheses=(bad,),
+                                   method=dv.by_solving(gamma[e] / pi[e] - lam, pi[e], bad.rewrite)).check().passed
+    # and a method may not use a hypothesis that the step does not list (the audit would hide it)
+    proof = dataclasses.replace(s20, hypotheses=(bad,)).check()
+    assert not proof.passed and "not among its hypotheses" in proof.message
+
+
+def test_a_hypothesis_holds_only_for_indices_of_its_kind():
+    # γ_c = Σ_i ρ_c^{[i]} for every class c; γ_N (N is no class) is not rewritten
+    assert dv.GAMMA.rewrite(gamma[N]) == gamma[N]
+    assert dv.GAMMA.rewrite(gamma[d]) != gamma[d]
+    # rows sum to one for a sample index, not for a class index
+    assert dv.ROWS.rewrite(C(rho[i, d])) == 1
+    assert dv.ROWS.rewrite(C(rho[c, d])) != 1
+
+
+def test_s29_needs_its_condition():
+    s = gs.step("S29")
+    assert s.check().passed
+    assert not dataclasses.replace(s, hypotheses=()).check().passed
+
+
+def test_s18_is_derived_not_assumed():
+    s = gs.step("S18")
+    assert all(h.statement != s.equation for h in s.hypotheses)
+    assert [h.source for h in s.hypotheses] == ["S16b"]
+
+
+def test_special_cases_are_labelled():
+    for sid, case in [("X5.2", "D = 2"), ("X6.1", "D = 2"), ("X7.2", "D = 1"), ("X8.2", "D = 2"),
+                      ("X9.1", "D = 2"), ("X12.2", "D = 1")]:
+        s = gs.step(sid)
+        assert s.kind == "case" and s.case.startswith(case), sid
+        assert f"case {s.case}" in s.check().summary()
+
+
+# -- the reader's own claims ------------------------------------------------------------
+
+
+def test_reader_claim_proven_and_refuted_with_leftover():
+    right = gs.claim(S(rho[i, e] * (x[i] - mu[e])), S(rho[i, e] * x[i]) - gamma[e] * mu[e], using=[dv.GAMMA])
+    assert right.check().passed
+    wrong = gs.claim(S(rho[i, e] * (x[i] - mu[e])), S(rho[i, e] * x[i]) - N * mu[e], using=[dv.GAMMA])
+    proof = wrong.check()
+    assert not proof.passed
+    assert "reduces to" in proof.message and "N" in proof.message
+
+
+def test_reader_claim_may_use_proven_steps_only():
+    assert gs.claim(lam * pi[d], gamma[d], using=["S16b"]).check().passed
+    with pytest.raises(ValueError, match="not a general equality"):
+        gs.claim(pi[e], gamma[e] / N, using=["M3"])  # M3 is proven for concrete sizes only
+
+
+@pytest.mark.parametrize("sid,answer,ok", [
+    ("S24", S(rho[i, e] * x[i]) / gamma[e], True),
+    ("S24", S(rho[i, e] * x[i]) / N, False),
+    ("S29", sp.sqrt(S(rho[i, e] * (x[i] - mu[e]) ** 2) / gamma[e]), True),
+    ("S29", sp.sqrt(S(rho[i, e] * (x[i] - mu[e]) ** 2) / (gamma[e] - 1)), False),
+    ("S29", S(rho[i, e] * (x[i] - mu[e]) ** 2) / gamma[e], False),
+    ("S20", gamma[e] / N, True),
+    ("S20", gamma[e] / D, False),
+    ("X10.1", (gamma[e] + ex.alpha[e] - 1) / (N + C(ex.alpha[d]) - D), True),
+    ("X10.1", (gamma[e] + ex.alpha[e]) / (N + C(ex.alpha[d])), False),
+])
+def test_an_exercise_answer_gets_proven_or_its_leftover(sid, answer, ok):
+    proof = gs.step(sid).with_rhs(answer).check()
+    assert proof.passed is ok
+    if not ok:
+        assert proof.message
+
+
+# -- mutations of the definitions: caught by the derivation's own steps -------------------
+
+PACKAGE = Path(dv.__file__).resolve().parent
+
+DEFINITION_MUTATIONS = [
+    ("density normalizer", "_symbols.py", "sp.sqrt(2 * sp.pi)) * sp.exp", "sp.sqrt(sp.pi)) * sp.exp"),
+    ("density exponent", "_symbols.py", "/ (2 * std**2))", "/ (std**2))"),
+    ("categorical", "_symbols.py", "pi[k] ** I(k, value)", "pi[k] ** I(k, 0)"),
+    ("Q summand: log σ dropped", "derivation.py", "        - sp.log(sigma[cls])\n", ""),
+    ("Q summand: indicator", "derivation.py", "class_sum(I(d, cls) * sp.log(pi[d]))\n        - sp.log(sigma[cls])",
+     "class_sum(I(d, e) * sp.log(pi[d]))\n        - sp.log(sigma[cls])"),
+    ("Lagrangian sign", "derivation.py", "LAGRANGIAN = Q_S10 + lam * g_constraint", "LAGRANGIAN = Q_S10 - lam * g_constraint"),
+    ("constraint", "derivation.py", "g_constraint = 1 - class_sum(pi[d])", "g_constraint = 2 - class_sum(pi[d])"),
+    ("hypothesis GAMMA", "derivation.py", "sp.Eq(gamma[c], sample_sum(rho[i, c]))", "sp.Eq(gamma[c], sample_sum(rho[i, c] * x[i]))"),
+    ("hypothesis ROWS", "derivation.py", "sp.Eq(class_sum(rho[i, d]), 1)", "sp.Eq(class_sum(rho[i, d]), 2)"),
+    ("hypothesis SIMPLEX", "derivation.py", "sp.Eq(class_sum(pi[d]), 1)", "sp.Eq(class_sum(pi[d]), 2)"),
+    ("hypothesis Q_SIMPLEX", "derivation.py", "sp.Eq(class_sum(q[d]), 1)", "sp.Eq(class_sum(q[d]), 2)"),
+    ("condition SCATTER dropped", "derivation.py", "    hypotheses=(SCATTER,),\n", ""),
+    ("S19 (λ = N) claims D", "derivation.py", "    lhs=lam,\n    rhs=N,", "    lhs=lam,\n    rhs=D,"),
+    ("S16b (stationarity) mistyped", "derivation.py", "    rhs=gamma[e] / pi[e],\n    justification=r\"Solve",
+     "    rhs=gamma[e] / pi[e] ** 2,\n    justification=r\"Solve"),
+    ("S24 (mean) mistyped", "derivation.py", "rhs=(1 / gamma[e]) * sample_sum(rho[i, e] * x[i]),",
+     "rhs=(1 / N) * sample_sum(rho[i, e] * x[i]),"),
+]
+
+
+def _load_mutant(tmp_path, name, filename, old, new):
+    root = tmp_path / "mutant"
+    pkg = root / f"mutant_{abs(hash(name)) % 10**8}"
+    shutil.copytree(PACKAGE, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    target = pkg / filename
+    text = target.read_text()
+    assert text.count(old) == 1, f"mutation {name!r} does not apply"
+    target.write_text(text.replace(old, new))
+    spec = importlib.util.spec_from_file_location(pkg.name, pkg / "__init__.py", submodule_search_locations=[str(pkg)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[pkg.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        for k in [k for k in sys.modules if k.startswith(pkg.name)]:
+            del sys.modules[k]
+        raise
+    return module, pkg.name
+
+
+@pytest.mark.parametrize("name,filename,old,new", DEFINITION_MUTATIONS, ids=[m[0] for m in DEFINITION_MUTATIONS])
+def test_definition_mutation_fails_verify(tmp_path, name, filename, old, new):
+    try:
+        module, pkg_name = _load_mutant(tmp_path, name, filename, old, new)
+    except Exception as exc:  # a mutant that cannot even be built is caught too
+        pytest.fail(f"{name}: the mutant did not import ({exc}); mutate something that imports")
+    try:
+        failed = next((s.id for s in module.STEPS + module.EXERCISES if not s.check().passed), None)
+    finally:
+        for k in [k for k in sys.modules if k.startswith(pkg_name)]:
+            del sys.modules[k]
+    assert failed is not None, f"verify passes with the mutation {name!r}"
+
+
+def test_sift_helper_is_sound_on_nested_class_sums():
+    # Σ_c Σ_d I(d=c) f(c, d) = Σ_c f(c, c): both indices are classes
+    lhs = sp.Sum(I(d, c) * mu[d] * pi[c], (d, 0, D - 1), (c, 0, D - 1))
+    assert is_zero(sift(lhs) - sp.Sum(mu[c] * pi[c], (c, 0, D - 1)))
