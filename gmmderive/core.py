@@ -325,7 +325,9 @@ def _params_from_statistics(n, gamma, means, sq_dev, *, previous=None, std_floor
             stds = np.where(empty, previous.stds, stds)
     collapsed = ~empty & (stds < std_floor)
     stds = np.maximum(stds, std_floor)
-    weights = gamma / n  # S20
+    # S20: π_e = γ_e / N. Σ_e γ_e = N exactly when every row of ρ sums to one (M2); rows that
+    # do so only within the row check's tolerance would leave the weights off the simplex.
+    weights = gamma / gamma.sum()
     return GMMParams(weights, means, stds), collapsed, empty
 
 

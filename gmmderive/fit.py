@@ -407,6 +407,10 @@ def fit(
         if equal_variance:
             pooled = np.sqrt(np.sum(start.weights * start.stds**2))
             start = GMMParams(start.weights, start.means, np.full(n_components, pooled))
+        if start.stds.min() < floor:
+            # θ^{[0]} inside the model the M-step maximizes over (σ ≥ floor): otherwise the
+            # first M-step, which floors σ, could lower the log-likelihood.
+            start = GMMParams(start.weights, start.means, np.maximum(start.stds, floor))
         starts.append(start)
 
     def run(params, iters, **kw):

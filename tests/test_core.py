@@ -195,3 +195,16 @@ def test_em_animation_is_offline_html():
     assert "<img" in html or "data:image/png" in html
     assert "http://" not in html and "https://" not in html  # nothing fetched from the network
     assert "fa fa-" not in html
+
+
+def test_m_step_accepts_rows_summing_to_one_within_tolerance():
+    # Rows summing to 1 ± 1e-7 pass the row check (1e-6); the weights must still sum to 1
+    # (GMMParams checks 1e-8), not raise "weights must sum to 1".
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=50)
+    resp = rng.uniform(size=(50, 3))
+    resp /= resp.sum(axis=1, keepdims=True)
+    resp *= 1 + 1e-7 * np.sign(rng.normal(size=(50, 1)) + 5)  # every row off by +1e-7
+    new = g.m_step(x, resp)
+    assert abs(new.weights.sum() - 1) < 1e-12
+    np.testing.assert_allclose(new.weights, resp.sum(axis=0) / resp.sum(), rtol=1e-12)

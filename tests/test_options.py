@@ -1,0 +1,176 @@
+"""The *effect* of every option of fit and the estimator (gaps a mutation run found).
+
+A test that only checks that an option is accepted survives a mutant that ignores it; each
+test here fails when the option's effect is removed or changed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+
+import gmmderive as g
+from gmmderive import multivariate as mv
+from gmmderive.datasets import galaxies
+
+fit_module = importlib.import_module("gmmderive.fit")  # the module, not the function of the same name
+
+RNG = np.random.default_rng(11)
+X2 = np.concatenate([RNG.normal(0, 1, 300), RNG.normal(5, 0.7, 200)])
+
+
+def test_equal_variance_starts_from_the_pooled_sigma():
+    start = g.GMMParams([0.25, 0.75], [0.0, 5.0], [1.0, 3.0])
+    res = g.fit(X2, init=start, equal_variance=True, max_iter=5, tol=0)
+    pooled = np.sqrt(0.25 * 1.0**2 + 0.75 * 3.0**2)
+    np.testing.assert_allclose(res.init_params.stds, [pooled, pooled], rtol=1e-15)
+    assert res.params.stds[0] == res.params.stds[1]
+    assert np.all(np.diff(res.history) >= -1e-9)
+
+
+def test_n_best_runs_go_on_after_the_pre_runs(monkeypatch):
+    calls = []  # (continuation?, run)
+    original = fit_module._run_em
+
+    def recording(*args, **kw):
+        run = original(*args, **kw)
+        calls.append((kw.get("before") is not None, run))
+        return run
+
+    monkeypatch.setattr(fit_module, "_run_em", recording)
+    x = galaxies()
+    for n_best in (3, 1):
+        calls.clear()
+        g.fit(x, 3, n_init=6, seed=0, pre_iter=2, n_best=n_best)
+        short = [r for cont, r in calls if not cont]
+        assert len(short) == 6
+        best = sorted(short, key=lambda r: -r.log_likelihood)[:n_best]
+        continued = [r for cont, r in calls if cont]
+        # exactly the n_best most likely short runs go on (those not yet converged)
+        assert len(continued) == sum(not r.converged for r in best)
+        assert [r.start for r in continued] == [r.start for r in best if not r.converged]
+    assert len([r for cont, r in calls if cont]) <= 1
+
+
+def test_n_best_equal_to_n_init_is_the_full_search():
+    x = galaxies()
+    full = g.fit(x, 3, n_init=5, seed=4)
+    screened = g.fit(x, 3, n_init=5, seed=4, pre_iter=3, n_best=5)
+    assert screened.log_likelihood == pytest.approx(full.log_likelihood, abs=1e-6)
+
+
+def _emptying_start():
+    # a third component far from every point loses all its mass in the first E-step
+    return g.GMMParams([0.45, 0.45, 0.1], [0.0, 5.0, 1e4], [1.0, 1.0, 1.0])
+
+
+def test_reject_degenerate_discards_an_emptied_class():
+    with pytest.warns(g.DegenerateComponentWarning, match="lost all responsibility mass"):
+        res = g.fit(X2, init=_emptying_start(), max_iter=20)
+    assert res.params.weights.min() == 0
+    with pytest.raises(ValueError, match="degenerated"):
+        g.fit(X2, init=_emptying_start(), max_iter=20, reject_degenerate=True)
+
+
+def test_reject_degenerate_passes_through_the_estimator():
+    est = g.GaussianMixture1D(3, init=_emptying_start(), max_iter=20, reject_degenerate=True)
+    with pytest.raises(ValueError, match="degenerated"):
+        est.fit(X2)
+
+
+def test_no_convergence_warning_when_tol_is_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = g.fit(X2, 2, max_iter=3, tol=0)
+    assert res.n_iter == 3 and not res.converged
+    with pytest.warns(g.ConvergenceWarning):
+        g.fit(X2, 2, max_iter=3, tol=1e-8)
+
+
+@pytest.mark.parametrize("head", [0, 1000])
+def test_distinct_values_check_at_its_boundary(head):
+    # three distinct values, the later ones possibly beyond the prefix the check looks at first
+    x = np.concatenate([np.zeros(head), [0.0, 1.0, 2.0, 1.0, 2.0]])
+    g.fit(x, 3, max_iter=5, tol=0)  # D equal to the number of distinct values: allowed
+    with pytest.raises(ValueError, match="greater than the number of distinct values"):
+        g.fit(x, 4)
+
+
+def test_sample_uses_the_standard_deviations():
+    est = g.GaussianMixture1D(2).fit(X2)
+    draws, labels = est.sample(200_000, seed=1)
+    for c in range(2):
+        assert draws[labels == c].std() == pytest.approx(est.stds_[c], rel=0.02)
+        assert draws[labels == c].mean() == pytest.approx(est.means_[c], abs=0.02)
+    assert np.bincount(labels) / labels.size == pytest.approx(est.weights_, abs=0.01)
+
+
+@pytest.mark.parametrize("arg", ["n_components", "max_iter", "n_init", "pre_iter", "n_best"])
+def test_bool_is_not_an_int(arg):
+    kwargs = {"n_components": 2, arg: True}
+    with pytest.raises(ValueError, match=arg):
+        g.fit(X2, **kwargs)
+
+
+def test_gmmparams_equality_and_tie_order():
+    p = g.GMMParams([0.2, 0.3, 0.5], [1.0, 1.0, 1.0], [2.0, 1.0, 1.0])
+    # equal means: by std, then by weight
+    np.testing.assert_array_equal(p.canonical_order(), [1, 2, 0])
+    q = g.GMMParams([0.2, 0.3, 0.5], [1.0, 1.0, 1.0], [2.0, 1.0, 1.0])
+    assert p == q and hash(p) == hash(q)
+    for other in (g.GMMParams([0.3, 0.2, 0.5], [1.0, 1.0, 1.0], [2.0, 1.0, 1.0]),
+                  g.GMMParams([0.2, 0.3, 0.5], [1.0, 1.0, 1.5], [2.0, 1.0, 1.0]),
+                  g.GMMParams([0.2, 0.3, 0.5], [1.0, 1.0, 1.0], [2.0, 1.0, 1.1])):
+        assert p != other
+
+
+def test_two_identical_components_keep_a_finite_likelihood():
+    # The fused pass's overflow guard: equal log-joints in every class.
+    start = g.GMMParams([0.5, 0.5], [2.0, 2.0], [1.5, 1.5])
+    res = g.fit(X2, init=start, max_iter=10, tol=0)
+    assert np.all(np.isfinite(res.history))
+    assert res.log_likelihood == pytest.approx(g.log_likelihood(X2, res.params), rel=1e-12)
+    far = np.concatenate([X2, [1e6]])  # an outlier far in the tail of both
+    res = g.fit(far, init=start, max_iter=5, tol=0)
+    assert np.all(np.isfinite(res.history))
+
+
+def test_fit_applies_the_sigma_floor_to_the_start():
+    # A start below the floor would make the first M-step lower the log-likelihood (#14, item 4).
+    x = np.array([0, 3, 1, 3, 2, 1, 0, 0, 1, 2, 2], dtype=float)
+    res = g.fit(x, 4, std_floor=0.1)
+    assert np.all(np.diff(res.history) >= -1e-9 * np.abs(res.history[:-1]).max())
+    start = g.GMMParams([0.25] * 4, [0.0, 1.0, 2.0, 3.0], [1e-9] * 4)
+    res = g.fit(x, init=start, std_floor=0.1)
+    assert res.init_params.stds.min() >= 0.1 * x.std()
+    assert np.all(np.diff(res.history) >= -1e-9 * np.abs(res.history[:-1]).max())
+
+
+# -- the multivariate fit -------------------------------------------------------------
+
+def _two_blobs(scale=1.0):
+    rng = np.random.default_rng(5)
+    a = rng.normal([4.0, 0.0], 0.5, (150, 2))
+    b = rng.normal([0.0, 3.0], 0.8, (100, 2))
+    return np.vstack([a, b]) * scale
+
+
+def test_multivariate_canonical_order_and_responsibilities():
+    X = _two_blobs()
+    res = mv.fit(X, 2, seed=0)
+    # components sorted by their first coordinate
+    assert res.params.means[0, 0] < res.params.means[1, 0]
+    # responsibilities reordered with them: they are those of the returned parameters
+    np.testing.assert_allclose(res.responsibilities, mv.responsibilities(X, res.params), atol=1e-10)
+
+
+def test_multivariate_covariance_floor_is_relative():
+    X = _two_blobs()
+    small, big = mv.fit(X, 2, seed=0, cov_floor=0.05), mv.fit(X * 1000, 2, seed=0, cov_floor=0.05)
+    np.testing.assert_allclose(big.params.covariances, small.params.covariances * 1e6, rtol=1e-6)
+    loose = mv.fit(X, 2, seed=0, cov_floor=0.0)
+    assert np.all(np.linalg.eigvalsh(small.params.covariances).min(axis=1) >
+                  np.linalg.eigvalsh(loose.params.covariances).min(axis=1))
