@@ -14,66 +14,191 @@ import math
 import os
 import sys
 import warnings
+from array import array
+from dataclasses import dataclass
+
+import numpy as np
 
 
 class InputError(Exception):
     """Bad input for the command line: reported in one line, exit status 2."""
 
 
-def _is_number(text: str) -> bool:
+#: Separators the reader recognizes in the first line when --sep is not given.
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+@dataclass
+class Column:
+    """One column read from a file, and how it was read (reported to the user)."""
+
+    values: np.ndarray
+    name: str | None  # None: a file without a header row
+    separator: str
+    decimal: str
+
+
+def _parse_number(cell: str, decimal: str) -> float | None:
+    """The number in ``cell``, or None. Strict: no thousands separators, no underscores."""
+    if "_" in cell:
+        return None
+    if decimal == ",":
+        if "." in cell:
+            return None
+        cell = cell.replace(",", ".")
     try:
-        float(text)
+        return float(cell)
     except ValueError:
-        return False
-    return True
+        return None
 
 
-def read_column(path: str, column: str | None) -> list[float]:
-    """The values of one column of a CSV file with a header row (or of a file of numbers)."""
+def _choose_separator(first_line: str, decimal: str) -> str:
+    candidates = [sep for sep in SEPARATORS if sep in first_line and not (sep == "," and decimal == ",")]
+    if len(candidates) > 1:
+        names = " and ".join(SEPARATORS[c] for c in candidates)
+        raise InputError(f"the first line has both {names}: choose the separator with --sep")
+    if candidates:
+        return candidates[0]
+    return ";" if decimal == "," else ","  # one column; a row with this separator has an extra field
+
+
+def read_column(path: str, column: str | None, *, sep: str | None = None, decimal: str = ".",
+                header: str = "auto") -> Column:
+    """One column of a delimited text file, read strictly; bad input raises :class:`InputError`.
+
+    The file is UTF-8 (a byte-order mark is dropped). The separator is ``sep`` or, if None,
+    the one of comma, semicolon and tab that the first line contains (two of them: an error).
+    ``header`` is ``"yes"``, ``"no"`` or ``"auto"``: a first row with a non-number is a
+    header row. Every row must have as many fields as the first; every value of the column
+    must be a finite number written with ``decimal`` as its decimal mark.
+    """
+    if decimal not in (".", ","):
+        raise InputError(f"--decimal must be '.' or ',', got {decimal!r}")
+    if sep is not None and (len(sep) != 1 or sep == decimal or sep in "\"'\n\r"):
+        raise InputError(f"--sep must be one character other than the decimal mark and quotes, got {sep!r}")
     if not os.path.isfile(path):
         raise InputError(f"no such file: {path}")
+    values = array("d")
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            first = ""
+            for first in fh:
+                if first.strip():
+                    break
+            if not first.strip():
+                raise InputError(f"{path} is empty")
+            sep = _choose_separator(first, decimal) if sep is None else sep
+            fh.seek(0)
+            if fh.read(1) != "\ufeff":  # utf-8-sig drops the mark only at the start of a read
+                fh.seek(0)
+            rows = csv.reader(fh, delimiter=sep, strict=True)
+            j, width, name = _header(rows, path, column, decimal, header, values)
+            fast = _read_fast(path, sep, decimal, skip=rows.line_num, width=width, j=j)
+            if fast is not None:
+                return Column(np.concatenate([np.frombuffer(values, dtype=float), fast]), name, sep, decimal)
+            block, lines = [], []
+            for row in rows:
+                block.append(row)
+                lines.append(rows.line_num)
+                if len(block) == _BLOCK:
+                    _read_block(block, lines, j, width, name, path, decimal, values)
+                    block, lines = [], []
+            _read_block(block, lines, j, width, name, path, decimal, values)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
-    if not rows:
-        raise InputError(f"{path} is empty")
-    header = [h.strip() for h in rows[0]]
-    if header and all(_is_number(h) for h in header):
-        # No header: a file of numbers. Fine for one column; several need names.
-        if len(header) != 1:
-            raise InputError(f"{path} has {len(header)} columns and no header row: "
+    if not values:
+        raise InputError(f"column {name!r} of {path} has no values" if name else f"{path} has no values")
+    return Column(np.frombuffer(values, dtype=float), name, sep, decimal)
+
+
+def _read_fast(path, sep, decimal, *, skip, width, j):
+    """The column by NumPy's C parser when every row is a clean row of numbers, else None.
+
+    None sends the file to the row-by-row reader, which names the first bad line. The C
+    parser rejects what the strict reader rejects (underscores, text, a change of width);
+    non-finite values and blank lines with spaces fall back too.
+    """
+    if decimal != ".":
+        return None
+    try:
+        table = np.loadtxt(path, delimiter=sep, skiprows=skip, comments=None, encoding="utf-8-sig",
+                           ndmin=2, dtype=float)
+    except ValueError:
+        return None
+    if table.size == 0 or table.shape[1] != width or not np.isfinite(table[:, j]).all():
+        return None
+    return np.ascontiguousarray(table[:, j])
+
+
+_BLOCK = 65536  # rows converted at once
+
+
+def _read_block(block, lines, j, width, name, path, decimal, values) -> None:
+    """Append the column's values of a block of rows; NumPy converts a clean block at once."""
+    if not block:
+        return
+    if all(len(r) == width for r in block):
+        cells = np.array([r[j] for r in block])
+        clean = not (np.char.find(cells, "_") >= 0).any()
+        if decimal == ",":
+            clean = clean and not (np.char.find(cells, ".") >= 0).any()
+            cells = np.char.replace(cells, ",", ".")
+        try:
+            converted = cells.astype(float) if clean else None
+        except ValueError:
+            converted = None
+        if converted is not None and np.isfinite(converted).all():
+            values.extend(converted)
+            return
+    # Something is wrong (or a blank line): row by row, to name the line.
+    for row, line in zip(block, lines):
+        if not any(cell.strip() for cell in row):
+            continue  # blank line
+        if len(row) != width:
+            hint = " (decimal commas? pass --decimal ,)" if width == 1 and len(row) == 2 and decimal == "." else ""
+            raise InputError(f"line {line} of {path} has {len(row)} field(s), the first line has {width}{hint}")
+        values.append(_value(row[j].strip(), name, line, path, decimal))
+
+
+def _value(cell: str, name, line: int, path: str, decimal: str) -> float:
+    where = f"in column {name!r} " if name else ""
+    if cell == "":
+        raise InputError(f"missing value {where}at line {line} of {path}")
+    v = _parse_number(cell, decimal)
+    if v is None:
+        hint = " (decimal commas? pass --decimal ,)" if decimal == "." and "," in cell else ""
+        raise InputError(f"non-numeric value {cell!r} {where}at line {line} of {path}{hint}")
+    if not math.isfinite(v):
+        raise InputError(f"non-finite value {cell!r} {where}at line {line} of {path}")
+    return v
+
+
+def _header(rows, path, column, decimal, header, values):
+    """Read the first row: (column index, row width, column name or None)."""
+    for first in rows:
+        if any(cell.strip() for cell in first):
+            break
+    cells = [c.strip() for c in first]
+    numeric = all(_parse_number(c, decimal) is not None for c in cells)
+    has_header = {"yes": True, "no": False, "auto": not numeric}[header]
+    if not has_header:
+        if len(cells) != 1:
+            raise InputError(f"{path} has {len(cells)} columns and no header row: "
                              "add a first row naming the columns, then choose one with --column")
         if column is not None:
             raise InputError(f"{path} has no header row, so there is no column {column!r}: "
                              "drop --column, or add a header row")
-        rows = [["x"], *rows]
-        header = ["x"]
+        values.append(_value(cells[0], None, rows.line_num, path, decimal))
+        return 0, 1, None
+    if len(set(cells)) != len(cells):
+        raise InputError(f"the header row of {path} names a column twice: {', '.join(cells)}")
     if column is None:
-        if len(header) != 1:
-            raise InputError(f"{path} has {len(header)} columns ({', '.join(header)}): choose one with --column")
-        column = header[0]
-    if column not in header:
-        raise InputError(f"no column {column!r} in {path}; the columns are: {', '.join(header)}")
-    j = header.index(column)
-    values = []
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue  # blank line
-        cell = row[j].strip() if j < len(row) else ""
-        if cell == "":
-            raise InputError(f"missing value in column {column!r} at line {line} of {path}")
-        try:
-            v = float(cell)
-        except ValueError:
-            raise InputError(f"non-numeric value {cell!r} in column {column!r} at line {line} of {path}") from None
-        if not math.isfinite(v):
-            raise InputError(f"non-finite value {cell!r} in column {column!r} at line {line} of {path}")
-        values.append(v)
-    if not values:
-        raise InputError(f"column {column!r} of {path} has no values")
-    return values
+        if len(cells) != 1:
+            raise InputError(f"{path} has {len(cells)} columns ({', '.join(cells)}): choose one with --column")
+        column = cells[0]
+    if column not in cells:
+        raise InputError(f"no column {column!r} in {path}; the columns are: {', '.join(cells)}")
+    return cells.index(column), len(cells), column
 
 
 def _check_plot_path(path: str) -> None:
@@ -116,12 +241,12 @@ def _plot(x, params, path: str, title: str) -> None:
 
 
 def _fit(args) -> int:
-    import numpy as np
 
     from .estimator import GaussianMixture1D
 
     try:
-        x = np.array(read_column(args.file, args.column))
+        data = read_column(args.file, args.column, sep=args.sep, decimal=args.decimal, header=args.header)
+        x = data.values
         if args.k < 1:
             raise InputError(f"-k must be at least 1, got {args.k}")
         if args.n_init < 1:
@@ -156,6 +281,9 @@ def _fit(args) -> int:
     p = model.params_
     result = {
         "file": args.file,
+        "column": data.name,
+        "separator": data.separator,
+        "decimal": data.decimal,
         "n_samples": int(x.size),
         "n_components": args.k,
         "equal_variance": bool(args.equal_variance),
@@ -173,6 +301,10 @@ def _fit(args) -> int:
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
+    source = f"column {data.name!r}" if data.name else "a file without a header row"
+    sep_name = SEPARATORS.get(data.separator, repr(data.separator))
+    print(f"read {x.size} values from {source} of {args.file} "
+          f"(separator: {sep_name}, decimal mark {data.decimal!r})")
     print(f"{x.size} samples, {args.k} component(s){' with one shared σ' if args.equal_variance else ''}, "
           "sorted by mean:")
     print("   c    weight          mean           std")
@@ -220,6 +352,11 @@ def main(argv=None) -> int:
     f.add_argument("file", help="CSV file with a header row, or one number per line")
     f.add_argument("--column", help="column to fit (optional if the file has one column)")
     f.add_argument("-k", type=int, required=True, help="number of components D")
+    f.add_argument("--sep", default=None,
+                   help="field separator (default: the comma, semicolon or tab of the first line)")
+    f.add_argument("--decimal", default=".", choices=[".", ","], help="decimal mark (default '.')")
+    f.add_argument("--header", default="auto", choices=["auto", "yes", "no"],
+                   help="is the first row a header? auto: yes if it holds a non-number")
     f.add_argument("--equal-variance", action="store_true", help="one standard deviation shared by all components")
     f.add_argument("--n-init", type=int, default=1, help="random restarts (k-means++ starts); the best is kept")
     f.add_argument("--seed", type=int, default=None, help="seed of the random starts")

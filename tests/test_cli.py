@@ -106,3 +106,97 @@ def test_a_file_of_numbers_keeps_its_first_value(tmp_path):
 def test_help_lists_fit_and_verify():
     out = run("--help")
     assert out.returncode == 0 and "fit" in out.stdout and "verify" in out.stdout
+
+
+# -- reading files: never a silent wrong answer (#14) ---------------------------------
+
+def write_bytes(tmp_path, data: bytes, name="data.csv"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize("text, args, message", [
+    # decimal commas in a comma file: two fields where the header has one
+    ("x\n0,346\n0,822\n1,5\n", ["-k", "1"], "has 2 field(s), the first line has 1 (decimal commas? pass --decimal ,)"),
+    # decimal commas in a semicolon file, read with the default decimal point
+    ("x;y\n0,5;1\n1,5;2\n", ["--column", "x", "-k", "1"], "non-numeric value '0,5'"),
+    # extra fields in a row are refused, not dropped
+    ("x,y\n1,2,3\n2,3\n3,4\n", ["--column", "x", "-k", "1"], "line 2 of"),
+    ("x,y\n1,2\n2,3,9\n3,4\n", ["--column", "x", "-k", "1"], "line 3 of"),
+    # a first line with two separators is ambiguous
+    ("x;y,z\n1;2,3\n", ["-k", "1"], "choose the separator with --sep"),
+    # Python's float would take 1_000 as 1000
+    ("x\n1\n1_000\n3\n", ["-k", "1"], "non-numeric value '1_000'"),
+    ("x\n1\n2\n3\n", ["-k", "1", "--decimal", ";"], "invalid choice"),
+    ("x,x\n1,2\n3,4\n", ["--column", "x", "-k", "1"], "names a column twice"),
+])
+def test_files_that_would_be_misread_are_refused(tmp_path, text, args, message):
+    out = run("fit", write(tmp_path, text), *args)
+    assert out.returncode == 2, out.stdout
+    assert out.stdout == ""
+    assert message in out.stderr.strip().splitlines()[-1]
+    if "invalid choice" not in message:
+        assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_decimal_commas_with_the_option(tmp_path):
+    path = write(tmp_path, "x;y\n0,5;1\n1,5;2\n2,5;3\n7,5;4\n")
+    out = run("fit", path, "--column", "x", "-k", "1", "--decimal", ",", "--json")
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["separator"] == ";" and res["decimal"] == "," and res["n_samples"] == 4
+    assert res["components"][0]["mean"] == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("sep, name", [(",", "comma"), (";", "semicolon"), ("\t", "tab")])
+def test_separators_are_recognized_and_reported(tmp_path, sep, name):
+    path = write(tmp_path, f"a{sep}b\n1{sep}10\n2{sep}20\n3{sep}30\n9{sep}90\n")
+    out = run("fit", path, "--column", "b", "-k", "1")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].startswith(f"read 4 values from column 'b'")
+    assert f"separator: {name}" in out.stdout.splitlines()[0]
+    res = json.loads(run("fit", path, "--column", "b", "-k", "1", "--json").stdout)
+    assert res["components"][0]["mean"] == pytest.approx(37.5)
+
+
+def test_byte_order_mark_is_dropped(tmp_path):
+    headless = write_bytes(tmp_path, b"\xef\xbb\xbf1.5\n2.5\n3.5\n7.5\n8.5\n", "a.csv")
+    res = json.loads(run("fit", headless, "-k", "1", "--json").stdout)
+    assert res["n_samples"] == 5 and res["column"] is None  # the first value is kept
+    assert res["components"][0]["mean"] == pytest.approx(4.7)
+    headed = write_bytes(tmp_path, b"\xef\xbb\xbfx,y\n1.5,1\n2.5,2\n3.5,3\n", "b.csv")
+    out = run("fit", headed, "--column", "x", "-k", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["components"][0]["mean"] == pytest.approx(2.5)
+
+
+def test_numeric_header_is_said_not_guessed(tmp_path):
+    path = write(tmp_path, "1990\n1.2\n3.4\n5.6\n7.7\n")
+    auto = run("fit", path, "-k", "1")
+    assert "read 5 values from a file without a header row" in auto.stdout  # reported, not silent
+    named = run("fit", path, "-k", "1", "--header", "yes", "--column", "1990", "--json")
+    assert named.returncode == 0, named.stderr
+    res = json.loads(named.stdout)
+    assert res["n_samples"] == 4 and res["column"] == "1990"
+    text_header = write(tmp_path, "x\n1\n2\n3\n", "t.csv")
+    out = run("fit", text_header, "-k", "1", "--header", "no")
+    assert out.returncode == 2 and "non-numeric value 'x'" in out.stderr
+
+
+def test_blank_lines_and_spaces_are_skipped(tmp_path):
+    path = write(tmp_path, "x,y\n1,2\n\n   \n3,4\n 5 , 6 \n")
+    res = json.loads(run("fit", path, "--column", "x", "-k", "1", "--json").stdout)
+    assert res["n_samples"] == 3 and res["components"][0]["mean"] == pytest.approx(3.0)
+
+
+def test_fast_and_row_by_row_readers_agree(tmp_path):
+    from gmmderive.__main__ import read_column
+
+    rng = np.random.default_rng(2)
+    v = rng.normal(size=1000).tolist()
+    clean = write(tmp_path, "a,b\n" + "".join(f"{k},{x!r}\n" for k, x in enumerate(v)), "c.csv")
+    spaced = write(tmp_path, "a,b\n" + "".join(f"{k},{x!r}\n" for k, x in enumerate(v)) + "  \n", "s.csv")
+    fast, slow = read_column(clean, "b"), read_column(spaced, "b")  # a line of spaces: row by row
+    np.testing.assert_array_equal(fast.values, v)
+    np.testing.assert_array_equal(slow.values, v)
