@@ -72,7 +72,8 @@ def _log_joint_dn(x: np.ndarray, params: GMMParams) -> np.ndarray:
     scale, const = _log_joint_terms(params)
     a = np.subtract(x[np.newaxis, :], params.means[:, np.newaxis])
     a *= scale[:, np.newaxis]
-    np.square(a, out=a)
+    with np.errstate(over="ignore"):  # beyond ~1e154 σ the square is inf: caught in _normalize_log_dn
+        np.square(a, out=a)
     np.subtract(const[:, np.newaxis], a, out=a)
     return a
 
@@ -85,6 +86,14 @@ def _normalize_log_dn(a: np.ndarray):
     0/0 nor overflows.
     """
     shift = a.max(axis=0)
+    lost = np.isneginf(shift)
+    if lost.any():
+        i = int(np.flatnonzero(lost)[0])
+        raise ValueError(
+            f"sample {i} lies so far from every component (|x - μ_c|/σ_c above about 1e154) that its "
+            "log-density is below the smallest float: it cannot be represented; rescale the data "
+            "or fit parameters to it (gmmderive.fit works in a standardized frame)"
+        )
     a -= shift
     np.maximum(a, _EXP_CLIP, out=a)
     np.exp(a, out=a)

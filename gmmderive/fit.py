@@ -47,7 +47,7 @@ import numpy as np
 
 from ._validation import check_data, check_nonnegative_float, check_positive_int
 from .core import _m_step_dn, warn_degenerate
-from .params import GMMParams
+from .params import MIN_STD, GMMParams
 
 INIT_STRATEGIES = ("quantile", "kmeans++", "random")
 DEFAULT_MAX_ITER = 1000
@@ -183,6 +183,56 @@ def _check_distinct(xs: np.ndarray, n_components: int) -> None:
             f"n_components = {n_components} is greater than the number of distinct values "
             f"of x ({n_distinct})"
         )
+
+
+# --------------------------------------------------------------------------
+# The standardized frame
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """x = 2^k (m + s z): fit works on z, of mean 0 and standard deviation 1.
+
+    The model is affine-equivariant (a mixture of x is a mixture of z with means and
+    standard deviations mapped, and log p(x) = log p(z) - log(2^k s)), so EM on z reaches
+    the same fit; but z neither overflows when squared nor underflows for data of any
+    magnitude. The power of two 2^k scales exactly, so data of any size fits in [-2, 2]
+    before the mean and standard deviation are taken.
+    """
+
+    k: int
+    m: float
+    s: float
+
+    @classmethod
+    def of(cls, xs: np.ndarray) -> "_Frame":
+        k = int(np.frexp(np.max(np.abs(xs)))[1]) - 1  # |x| / 2^k < 2, and 2^k is finite
+        u = np.ldexp(xs, -k)
+        return cls(k, float(u.mean()), float(u.std()))
+
+    @property
+    def log_scale(self) -> float:
+        """log(2^k s): what the log-density of one sample loses from z to x."""
+        return float(np.log(self.s) + self.k * np.log(2.0))
+
+    @property
+    def std_x(self) -> float:
+        return float(np.ldexp(self.s, self.k))
+
+    def to_z(self, xs: np.ndarray) -> np.ndarray:
+        return (np.ldexp(xs, -self.k) - self.m) / self.s
+
+    def params_to_z(self, p: GMMParams, std_floor: float) -> GMMParams:
+        means = (np.ldexp(p.means, -self.k) - self.m) / self.s
+        stds = np.maximum(np.ldexp(p.stds, -self.k) / self.s, std_floor)
+        if not (stds > 0).all():
+            raise ValueError(f"init's stds {p.stds.tolist()} are too small for the spread of x "
+                             f"({self.std_x:.3g}) to be represented: raise them or std_floor")
+        return GMMParams(p.weights, means, stds)
+
+    def params_from_z(self, p: GMMParams) -> GMMParams:
+        return GMMParams(p.weights, np.ldexp(self.m + self.s * p.means, self.k), np.ldexp(self.s * p.stds, self.k))
 
 
 # --------------------------------------------------------------------------
@@ -394,16 +444,25 @@ def fit(
         if init == "quantile" and n_init > 1:
             raise ValueError("init='quantile' is deterministic: n_init > 1 would repeat one run")
     _check_distinct(xs, n_components)
-
-    floor = std_floor * float(xs.std())
     if isinstance(seed, numbers.Integral) or seed is None or isinstance(seed, np.random.Generator):
         rng = np.random.default_rng(seed)
     else:
         raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
 
+    # EM runs in the standardized frame z (see _Frame); results are mapped back to x.
+    frame = _Frame.of(xs)
+    if frame.std_x < MIN_STD or 0 < frame.std_x * std_floor < MIN_STD:
+        raise ValueError(f"the spread of x ({frame.std_x:.3g}) is too small: the σ floor (std_floor "
+                         f"= {std_floor:g} of it) is below the smallest normal float; rescale x")
+    xs = frame.to_z(xs)
+    floor = std_floor * float(xs.std())  # a fraction of the spread, as documented: std(z) = 1
+
     starts = []
     for _ in range(n_init):
-        start = init if isinstance(init, GMMParams) else _initial_params(xs, n_components, init, rng)
+        if isinstance(init, GMMParams):
+            start = frame.params_to_z(init, floor)
+        else:
+            start = _initial_params(xs, n_components, init, rng)
         if equal_variance:
             pooled = np.sqrt(np.sum(start.weights * start.stds**2))
             start = GMMParams(start.weights, start.means, np.full(n_components, pooled))
@@ -435,9 +494,10 @@ def fit(
             "try more starts (n_init) or fewer components"
         )
     resp = _responsibilities_dn(xs, best.params) if best.resp is None else best.resp
-    history = best.history
+    shift = xs.size * frame.log_scale  # log p(x) = log p(z) - N log(2^k s)
+    history = best.history - shift
 
-    warn_degenerate(best.collapsed, best.empty, floor)
+    warn_degenerate(best.collapsed, best.empty, floor * frame.std_x)
     if tol > 0 and not best.converged:
         warnings.warn(
             f"EM did not converge in {max_iter} iterations (last log-likelihood change "
@@ -445,14 +505,15 @@ def fit(
             ConvergenceWarning,
             stacklevel=2,
         )
-    order = best.params.canonical_order()
+    params = frame.params_from_z(best.params)
+    order = params.canonical_order()
     history.setflags(write=False)
     return FitResult(
-        params=best.params.permuted(order),
-        log_likelihood=best.log_likelihood,
+        params=params.permuted(order),
+        log_likelihood=float(history[-1]),
         history=history,
         n_iter=best.n_iter,
         converged=best.converged,
         responsibilities=(resp if np.array_equal(order, np.arange(order.size)) else resp[order]).T,
-        init_params=best.start,
+        init_params=frame.params_from_z(best.start),
     )

@@ -9,6 +9,9 @@ import numpy as np
 #: Tolerance on ``|Σ_d π_d - 1|``: the M-step's π = γ/N sums to 1 only up to rounding.
 WEIGHT_SUM_TOL = 1e-8
 
+#: The smallest standard deviation: the smallest normal float64 (1/σ then stays finite).
+MIN_STD = float(np.finfo(np.float64).tiny)
+
 
 def _as_vector(values, name: str) -> np.ndarray:
     try:
@@ -46,7 +49,7 @@ class GMMParams:
     means : array_like, shape (D,)
         Component means μ_c.
     stds : array_like, shape (D,)
-        Component standard deviations σ_c, all > 0.
+        Component standard deviations σ_c, all at least 2.2e-308 (the smallest normal float).
 
     Raises
     ------
@@ -76,6 +79,9 @@ class GMMParams:
         check_weights(w)
         if (s <= 0).any():
             raise ValueError(f"stds must be > 0, got {s.tolist()}")
+        if (s < MIN_STD).any():
+            # 1/σ of a subnormal σ overflows: the density could not be computed.
+            raise ValueError(f"stds must be at least {MIN_STD:.3g} (the smallest normal float), got {s.tolist()}")
         object.__setattr__(self, "weights", w)
         object.__setattr__(self, "means", m)
         object.__setattr__(self, "stds", s)
