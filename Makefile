@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BOOK_HTML := _build/html/index.html
 BINDER := .binder-check
 
-.PHONY: book test notebooks nbval book-strict browser binder-check verify bench clean
+.PHONY: book test test-without-numba notebooks nbval book-strict browser binder-check verify bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,17 @@ book: $(STAMP)
 # nbval runs in the Binder check: in the environment readers get (see binder-check).
 test: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser
+	$(MAKE) test-without-numba
 	$(MAKE) binder-check
 	$(MAKE) book-strict
 	$(BIN)/python -m pytest tests/browser
+
+# The numeric tests once more as on a machine without numba: fit's NumPy engine (tests/conftest.py).
+NUMERIC_TESTS := tests/test_core.py tests/test_fit.py tests/test_options.py tests/test_magnitudes.py \
+	tests/test_errors.py tests/test_properties.py tests/test_engines.py tests/test_fused.py \
+	tests/test_multivariate.py tests/test_sklearn.py tests/test_cli.py
+test-without-numba: $(STAMP)
+	GMMDERIVE_WITHOUT_NUMBA=1 $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
 
 # nbval in the development environment (.venv), for a quick look while editing.
 nbval: $(STAMP)

@@ -56,7 +56,24 @@ RECENTRE_BELOW = 1e-3
 # Compiler options. error_model="numpy": division by zero gives inf instead of a Python
 # exception check in the loop (which blocks vectorization). Only the loops that sum may be
 # reassociated ("reassoc"): the exponential's range reduction must be evaluated as written.
-_JIT = dict(nogil=True, cache=True, error_model="numpy")
+def _cache_probe():
+    return 0
+
+
+def _can_cache() -> bool:
+    """Whether numba finds a writable cache location (not so for a read-only package and HOME)."""
+    try:
+        nb.njit(cache=True)(_cache_probe)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return False
+    return True
+
+
+#: Without a writable cache location, compile on every import instead of failing (#14).
+CACHE = _can_cache()
+NAME = "numba"
+
+_JIT = dict(nogil=True, cache=CACHE, error_model="numpy")
 _AS_WRITTEN = dict(_JIT, fastmath={"contract"})
 _SUMS = dict(_JIT, fastmath={"contract", "reassoc"})
 
@@ -271,8 +288,8 @@ if hasattr(os, "register_at_fork"):
 
 
 def _n_threads(n_blocks: int) -> int:
-    env = os.environ.get("GMMDERIVE_NUM_THREADS")
-    if env is not None:
+    env = os.environ.get("GMMDERIVE_NUM_THREADS", "").strip()
+    if env:  # set and not empty (an empty value means unset)
         try:
             cap = int(env)
         except ValueError:

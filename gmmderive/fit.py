@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._engine import engine
 from ._validation import check_data, check_nonnegative_float, check_positive_int
 from .core import _m_step_dn, warn_degenerate
 from .params import MIN_STD, GMMParams
@@ -264,9 +265,7 @@ class _Run:
 
 def _responsibilities_dn(x, params: GMMParams) -> np.ndarray:
     """The (D, N) responsibilities of ``params``, from one fused pass."""
-    from . import _fused  # numba: imported on the first fit, not with gmmderive
-
-    return _fused.log_likelihood_and_responsibilities(x, params)[1]
+    return engine().log_likelihood_and_responsibilities(x, params)[1]
 
 
 def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=None, keep_resp=True) -> _Run:
@@ -276,10 +275,10 @@ def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=
     history, iteration count and degeneracy record). ``keep_resp=False`` drops the final
     (D, N) responsibilities, so that many short runs do not hold many such arrays.
     """
-    from . import _fused  # numba: imported on the first fit, not with gmmderive
+    eng = engine()  # numba's fused pass, or NumPy: imported on the first fit, not with gmmderive
 
     def iteration(p):
-        return _fused.em_iteration(x, p, std_floor=std_floor, equal_variance=equal_variance)
+        return eng.em_iteration(x, p, std_floor=std_floor, equal_variance=equal_variance)
 
     params = start
     ll, new, col, emp = iteration(params)  # log-likelihood of start, and the first M-step
@@ -296,7 +295,7 @@ def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=
         if n_iter < max_iter or not keep_resp:
             ll, new, col, emp = iteration(params)
         else:  # the last pass: no M-step follows, so let it write ρ instead
-            ll, resp = _fused.log_likelihood_and_responsibilities(x, params)
+            ll, resp = eng.log_likelihood_and_responsibilities(x, params)
         history.append(ll)
         if tol > 0 and history[-1] - history[-2] < tol:
             converged = True
