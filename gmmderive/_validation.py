@@ -20,8 +20,24 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
     """
     if isinstance(x, (str, bytes)):
         raise ValueError(f"{name} must be numeric, got a string")
+    if isinstance(x, np.ma.MaskedArray):
+        # The mask would be dropped silently: the masked values would be fitted.
+        raise ValueError(f"{name} is a masked array: drop the masked values first (x.compressed())")
+    raw = np.asarray(x)
+    kind = raw.dtype.kind
+    if kind == "c":
+        raise ValueError(f"{name} is complex: a Gaussian mixture of real numbers needs real values")
+    if kind in "USO" and raw.size and not all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in raw.ravel().tolist()
+    ):
+        # "1.5" would be parsed silently; objects other than real numbers are refused.
+        raise ValueError(f"{name} must contain numbers, not strings or other objects "
+                         f"(got dtype {raw.dtype}); convert it first")
+    if kind in "mMb":
+        what = {"m": "time deltas", "M": "dates (datetime64)", "b": "booleans"}[kind]
+        raise ValueError(f"{name} holds {what}, not numbers; convert it to floats first")
     try:
-        arr = np.array(x, dtype=np.float64, copy=True)
+        arr = np.array(raw, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must contain only numbers: {exc}") from None
     if arr.ndim == 2:
@@ -82,3 +98,16 @@ def check_nonnegative_float(value, name: str) -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     return value
+
+
+def check_seed(seed) -> np.random.Generator:
+    """A random generator from ``seed``: a non-negative int, a Generator, or None."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed must be a non-negative int, a numpy Generator or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
+    return np.random.default_rng(int(seed))

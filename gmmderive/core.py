@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from ._validation import check_data, check_responsibilities
+from ._validation import check_data, check_nonnegative_float, check_responsibilities
 from .params import GMMParams
 
 LOG_2PI = float(np.log(2.0 * np.pi))
@@ -390,6 +390,7 @@ def m_step(
     """
     xs = check_data(x)
     r = check_responsibilities(resp, xs.size)
+    std_floor = check_nonnegative_float(std_floor, "std_floor")
     row_err = np.abs(r.sum(axis=1) - 1.0)
     if (row_err > ROW_SUM_TOL).any():
         i = int(np.argmax(row_err))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_data, check_positive_int
+from ._validation import check_data, check_positive_int, check_seed
 from .core import log_density, responsibilities
 from .fit import DEFAULT_MAX_ITER, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
 from .params import GMMParams
@@ -145,7 +145,7 @@ class GaussianMixture1D:
         """
         params = self._fitted()
         n = check_positive_int(n_samples, "n_samples")
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         labels = rng.choice(params.n_components, size=n, p=params.weights)
         x = rng.normal(params.means[labels], params.stds[labels])
         return x, labels

@@ -39,14 +39,13 @@ happened to use (the D! label-switched maxima are one answer).
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._engine import engine
-from ._validation import check_data, check_nonnegative_float, check_positive_int
+from ._validation import check_data, check_nonnegative_float, check_positive_int, check_seed
 from .core import _m_step_dn, warn_degenerate
 from .params import MIN_STD, GMMParams
 
@@ -140,7 +139,7 @@ def initial_params(x, n_components: int, strategy: str = "quantile", seed=None) 
     _check_distinct(xs, d)
     if strategy not in INIT_STRATEGIES:
         raise ValueError(f"unknown init strategy {strategy!r}; choose one of {', '.join(INIT_STRATEGIES)}")
-    return _initial_params(xs, d, strategy, np.random.default_rng(seed))
+    return _initial_params(xs, d, strategy, check_seed(seed))
 
 
 def _initial_params(xs: np.ndarray, d: int, strategy: str, rng: np.random.Generator) -> GMMParams:
@@ -443,10 +442,7 @@ def fit(
         if init == "quantile" and n_init > 1:
             raise ValueError("init='quantile' is deterministic: n_init > 1 would repeat one run")
     _check_distinct(xs, n_components)
-    if isinstance(seed, numbers.Integral) or seed is None or isinstance(seed, np.random.Generator):
-        rng = np.random.default_rng(seed)
-    else:
-        raise ValueError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+    rng = check_seed(seed)
 
     # EM runs in the standardized frame z (see _Frame); results are mapped back to x.
     frame = _Frame.of(xs)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_nonnegative_float, check_positive_int
+from ._validation import check_nonnegative_float, check_positive_int, check_seed
 from .core import LOG_2PI, _normalize_log_dn
 from .fit import DEFAULT_MAX_ITER, DEFAULT_TOL, ConvergenceWarning
 from .params import check_weights
@@ -161,7 +161,7 @@ def initial_params(X, n_components: int, seed=None) -> MVGMMParams:
     d = check_positive_int(n_components, "n_components")
     if np.unique(X, axis=0).shape[0] < d:
         raise ValueError(f"n_components = {d} is greater than the number of distinct rows of X")
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0
     Z = (X - X.mean(axis=0)) / scale
@@ -185,7 +185,17 @@ def fit(X, n_components: int, *, init=None, max_iter: int = DEFAULT_MAX_ITER, to
     X = check_data_nd(X)
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_nonnegative_float(tol, "tol")
-    params = init if isinstance(init, MVGMMParams) else initial_params(X, n_components, seed)
+    n_components = check_positive_int(n_components, "n_components")
+    if isinstance(init, MVGMMParams):
+        if init.n_components != n_components:
+            raise ValueError(f"init has {init.n_components} components but n_components = {n_components}")
+        if init.n_dims != X.shape[1]:
+            raise ValueError(f"init has dimension {init.n_dims} but X has {X.shape[1]} columns")
+        params = init
+    elif init is None:
+        params = initial_params(X, n_components, seed)
+    else:
+        raise ValueError(f"init must be None or an MVGMMParams, got {init!r}")
     floor = check_nonnegative_float(cov_floor, "cov_floor") * np.var(X, axis=0)
     resp, ll = _normalize_log_dn(_log_joint_dn(X, params))
     history = [float(ll.sum())]

@@ -16,11 +16,11 @@ P2 = g.GMMParams([0.5, 0.5], [0.0, 3.0], [1.0, 1.0])
         ([1.0, np.nan, 2.0], "non-finite"),
         ([1.0, np.inf], "non-finite"),
         ([1.0, -np.inf], "non-finite"),
-        (["a", "b"], "only numbers"),
+        (["a", "b"], "must contain numbers, not strings"),
         ("1.0 2.0", "string"),
         ([[1.0, 2.0], [3.0, 4.0]], "single column"),
         (np.zeros((2, 2, 2)), "3-D"),
-        ([object(), 1.0], "only numbers"),
+        ([object(), 1.0], "must contain numbers, not strings or other objects"),
     ],
 )
 def test_bad_data(x, match):
@@ -148,3 +148,57 @@ def test_responsibilities_shape_checks():
 def test_estimator_not_fitted():
     with pytest.raises(ValueError, match="not fitted"):
         g.GaussianMixture1D(2).predict(X)
+
+
+# -- inputs that used to be accepted, or fail deep inside NumPy (#14, item 5) ----------
+
+@pytest.mark.parametrize("x, message", [
+    (np.array([1 + 1j, 2, 3, 10, 11]), "complex"),
+    (np.ma.array([1.0, 2, 3, 100, 11], mask=[0, 0, 0, 1, 0]), "masked array"),
+    (["1.5", "2.5", "3", "9", "10"], "not strings"),
+    (np.array(["1.5", "2.5", "3"]), "not strings"),
+    (np.array(["2020-01-01", "2020-01-02", "2020-01-05"], dtype="datetime64[D]"), "dates"),
+    (np.array([1, 2, 3], dtype="timedelta64[s]"), "time deltas"),
+    (np.array([True, False, True]), "booleans"),
+    ([1.0, None, 3.0], "not strings or other objects"),
+])
+def test_non_real_data_is_refused(x, message):
+    for call in (lambda: g.fit(x, 2), lambda: g.e_step(x, g.GMMParams([1.0], [0.0], [1.0]))):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_object_array_of_numbers_is_fine():
+    x = np.array([1.0, 2, 3, 10, 11, 12], dtype=object)
+    assert g.fit(x, 2).params.means.round(6).tolist() == [2.0, 11.0]
+
+
+@pytest.mark.parametrize("floor", [-1, "a", float("nan"), True])
+def test_m_step_std_floor_is_checked(floor):
+    x = np.arange(10.0)
+    resp = g.e_step(x, g.GMMParams([0.5, 0.5], [2.0, 7.0], [1.0, 1.0]))
+    with pytest.raises(ValueError, match="std_floor"):
+        g.m_step(x, resp, std_floor=floor)
+
+
+@pytest.mark.parametrize("seed, message", [(1.5, "seed must be"), (-1, "seed must be a non-negative"),
+                                          ("7", "seed must be"), (True, "seed must be")])
+def test_bad_seed_names_the_seed(seed, message):
+    with pytest.raises(ValueError, match=message):
+        g.fit(np.arange(20.0), 2, n_init=2, seed=seed)
+    with pytest.raises(ValueError, match=message):
+        g.initial_params(np.arange(20.0), 2, strategy="kmeans++", seed=seed)
+
+
+def test_multivariate_init_is_checked():
+    from gmmderive import multivariate as mv
+
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="init must be None or an MVGMMParams"):
+        mv.fit(X, 3, init="bogus")
+    one = mv.initial_params(X, 1, seed=0)
+    with pytest.raises(ValueError, match="init has 1 components but n_components = 3"):
+        mv.fit(X, 3, init=one)
+    three_d = mv.initial_params(np.random.default_rng(1).normal(size=(50, 3)), 2, seed=0)
+    with pytest.raises(ValueError, match="dimension 3 but X has 2 columns"):
+        mv.fit(X, 2, init=three_d)
