@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BOOK_HTML := _build/html/index.html
 BINDER := .binder-check
 
-.PHONY: book test test-without-numba notebooks nbval book-strict browser binder-check verify bench clean
+.PHONY: book test test-without-numba mutation notebooks nbval book-strict browser binder-check verify bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ NUMERIC_TESTS := tests/test_core.py tests/test_fit.py tests/test_options.py test
 	tests/test_multivariate.py tests/test_sklearn.py tests/test_cli.py
 test-without-numba: $(STAMP)
 	GMMDERIVE_WITHOUT_NUMBA=1 $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
+
+# Mutation testing of the numeric code (slow; not part of make test). Results: tests/MUTATION.md.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet "mutmut==3.8.1"
+	rm -rf mutants
+	GMMDERIVE_ENGINE=numpy $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 # nbval in the development environment (.venv), for a quick look while editing.
 nbval: $(STAMP)
