@@ -20,13 +20,15 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
     """
     if isinstance(x, (str, bytes)):
         raise ValueError(f"{name} must be numeric, got a string")
+    if hasattr(x, "toarray") or type(x).__module__.startswith("scipy.sparse"):
+        raise ValueError(f"{name} is a sparse matrix: sparse data is not supported; pass {name}.toarray()")
     if isinstance(x, np.ma.MaskedArray):
         # The mask would be dropped silently: the masked values would be fitted.
         raise ValueError(f"{name} is a masked array: drop the masked values first (x.compressed())")
     raw = np.asarray(x)
     kind = raw.dtype.kind
     if kind == "c":
-        raise ValueError(f"{name} is complex: a Gaussian mixture of real numbers needs real values")
+        raise ValueError(f"{name} is complex: Complex data not supported (a Gaussian mixture of real numbers)")
     if kind in "USO" and raw.size and not all(
         isinstance(v, numbers.Real) and not isinstance(v, bool) for v in raw.ravel().tolist()
     ):
@@ -41,6 +43,8 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must contain only numbers: {exc}") from None
     if arr.ndim == 2:
+        if arr.shape[1] == 0:  # scikit-learn's wording, which its estimator checks look for
+            raise ValueError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
         if arr.shape[1] != 1:
             raise ValueError(
                 f"{name} must be 1-D or a single column of shape (N, 1), got shape {arr.shape}"

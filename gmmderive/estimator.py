@@ -15,6 +15,20 @@ from .fit import DEFAULT_MAX_ITER, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
 from .params import GMMParams
 
 
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs a fitted estimator was called before ``fit`` (a ``ValueError``)."""
+
+
+def _not_fitted_error():
+    # scikit-learn's own class where it is installed (its tools catch that one), else ours;
+    # both are ValueErrors and AttributeErrors.
+    try:
+        from sklearn.exceptions import NotFittedError as sklearn_error
+    except ImportError:
+        return NotFittedError
+    return sklearn_error
+
+
 class GaussianMixture1D:
     """Univariate Gaussian mixture fitted by EM.
 
@@ -78,6 +92,34 @@ class GaussianMixture1D:
     def __repr__(self):
         return f"GaussianMixture1D(n_components={self.n_components!r})"
 
+    # -- the estimator protocol (scikit-learn's clone, Pipeline, GridSearchCV) ------------
+
+    @classmethod
+    def _param_names(cls) -> list:
+        import inspect
+
+        return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters, by name (scikit-learn's estimator protocol)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> "GaussianMixture1D":
+        """Set constructor parameters by name; an unknown name is a ``ValueError``."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for GaussianMixture1D; valid: {', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __sklearn_tags__(self):
+        # Only scikit-learn calls this, so it is imported only then (no hard dependency).
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="density_estimator", target_tags=TargetTags(required=False),
+                    input_tags=InputTags())
+
     # -- fitting -------------------------------------------------------------
 
     def fit(self, x, y=None) -> "GaussianMixture1D":
@@ -113,7 +155,7 @@ class GaussianMixture1D:
 
     def _fitted(self) -> GMMParams:
         if not hasattr(self, "params_"):
-            raise ValueError("this GaussianMixture1D is not fitted yet: call fit(x) first")
+            raise _not_fitted_error()("this GaussianMixture1D is not fitted yet: call fit(x) first")
         return self.params_
 
     # -- using the fit -------------------------------------------------------

@@ -72,7 +72,7 @@ class Hypothesis:
       lacks (``λ = γ_d/π_d`` for every d) takes, inside a sum over the classes, the sum's
       own index, and elsewhere a free index of its kind.
 
-    A condition (``expr > 0``) rewrites nothing; :func:`by_solving` uses it to know a sum
+    A condition (``expr > 0``) rewrites nothing; a proof by solving uses it to know a sum
     is positive.
     """
 

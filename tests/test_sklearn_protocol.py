@@ -1,0 +1,114 @@
+"""GaussianMixture1D as a scikit-learn citizen: clone, Pipeline, GridSearchCV, and sklearn's own checks.
+
+The estimator needs no scikit-learn; these tests run where it is installed.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import gmmderive as g
+
+sklearn = pytest.importorskip("sklearn", reason="scikit-learn is not installed")
+from sklearn.base import clone  # noqa: E402
+from sklearn.model_selection import GridSearchCV, KFold  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+RNG = np.random.default_rng(4)
+X = np.concatenate([RNG.normal(0, 1, 200), RNG.normal(6, 1, 200)])[:, None]
+
+MULTI = "scikit-learn's check fits data with several features; a univariate mixture takes one column"
+EXPECTED_FAILURES = {
+    "check_fit1d": "a univariate estimator takes 1-D x by design (scikit-learn estimators refuse it)",
+    "check_fit_score_takes_y": MULTI,
+    "check_estimators_overwrite_params": MULTI,
+    "check_dont_overwrite_parameters": MULTI,
+    "check_estimators_fit_returns_self": MULTI,
+    "check_readonly_memmap_input": MULTI,
+    "check_n_features_in_after_fitting": MULTI,
+    "check_positive_only_tag_during_fit": MULTI,
+    "check_estimators_dtypes": MULTI,
+    "check_dtype_object": MULTI,
+    "check_pipeline_consistency": MULTI,
+    "check_estimators_nan_inf": MULTI,
+    "check_estimators_pickle": MULTI,
+    "check_f_contiguous_array_estimator": MULTI,
+    "check_methods_sample_order_invariance": MULTI,
+    "check_methods_subset_invariance": MULTI,
+    "check_fit2d_1sample": MULTI,
+    "check_dict_unchanged": MULTI,
+    "check_fit_idempotent": MULTI,
+    "check_fit_check_is_fitted": MULTI,
+    "check_n_features_in": MULTI,
+    "check_fit2d_predict1d": MULTI,
+}
+
+
+@parametrize_with_checks([g.GaussianMixture1D(2)], expected_failed_checks=lambda est: EXPECTED_FAILURES)
+def test_sklearn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", g.ConvergenceWarning)
+        check(estimator)
+
+
+# The properties the multi-feature checks above would have shown, on one feature.
+
+def test_get_params_set_params_and_clone():
+    est = g.GaussianMixture1D(3, n_init=2, seed=5, equal_variance=True)
+    params = est.get_params()
+    assert params["n_components"] == 3 and params["seed"] == 5 and params["equal_variance"] is True
+    copy = clone(est)
+    assert copy is not est and copy.get_params() == params
+    assert est.set_params(n_components=2) is est and est.n_components == 2
+    with pytest.raises(ValueError, match="invalid parameter 'k'"):
+        est.set_params(k=2)
+
+
+def test_fit_returns_self_is_idempotent_and_pickles():
+    est = g.GaussianMixture1D(2)
+    assert est.fit(X) is est
+    first = est.params_
+    assert est.fit(X).params_ == first
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
+
+
+def test_sample_order_and_subset_invariance():
+    est = g.GaussianMixture1D(2).fit(X)
+    perm = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_allclose(est.score_samples(X[perm]), est.score_samples(X)[perm])
+    np.testing.assert_allclose(est.predict_proba(X[:10]), est.predict_proba(X)[:10])
+
+
+def test_unfitted_estimator_raises_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        g.GaussianMixture1D(2).predict(X)
+    with pytest.raises(ValueError):  # and it is a ValueError, as everywhere in gmmderive
+        g.GaussianMixture1D(2).score(X)
+
+
+def test_pipeline_with_a_scaler():
+    pipe = Pipeline([("scale", StandardScaler()), ("gmm", g.GaussianMixture1D(2))]).fit(X)
+    assert pipe.named_steps["gmm"].converged_
+    assert pipe.predict(X).shape == (len(X),)
+
+
+def test_grid_search_selects_the_number_of_components():
+    # Held-out mean log-likelihood (score) per candidate D: two well-separated clusters.
+    search = GridSearchCV(g.GaussianMixture1D(), {"n_components": [1, 2, 3, 4]},
+                          cv=KFold(5, shuffle=True, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X)
+    scores = search.cv_results_["mean_test_score"]
+    assert search.best_params_["n_components"] in (2, 3)
+    assert scores[1] > scores[0] + 0.3  # two components beat one by far on held-out data
+    assert isinstance(search.best_estimator_, g.GaussianMixture1D)
