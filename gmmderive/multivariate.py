@@ -183,6 +183,10 @@ def fit(X, n_components: int, *, init=None, max_iter: int = DEFAULT_MAX_ITER, to
     added, times that variance, to the diagonal of every Σ_c (0 switches it off).
     """
     X = check_data_nd(X)
+    variances = np.var(X, axis=0)
+    if (variances == 0).any():
+        j = int(np.flatnonzero(variances == 0)[0])
+        raise ValueError(f"column {j} of X is constant: a Gaussian needs a spread in every coordinate; drop it")
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_nonnegative_float(tol, "tol")
     n_components = check_positive_int(n_components, "n_components")
@@ -196,7 +200,7 @@ def fit(X, n_components: int, *, init=None, max_iter: int = DEFAULT_MAX_ITER, to
         params = initial_params(X, n_components, seed)
     else:
         raise ValueError(f"init must be None or an MVGMMParams, got {init!r}")
-    floor = check_nonnegative_float(cov_floor, "cov_floor") * np.var(X, axis=0)
+    floor = check_nonnegative_float(cov_floor, "cov_floor") * variances
     resp, ll = _normalize_log_dn(_log_joint_dn(X, params))
     history = [float(ll.sum())]
     converged = False

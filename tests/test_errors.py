@@ -202,3 +202,11 @@ def test_multivariate_init_is_checked():
     three_d = mv.initial_params(np.random.default_rng(1).normal(size=(50, 3)), 2, seed=0)
     with pytest.raises(ValueError, match="dimension 3 but X has 2 columns"):
         mv.fit(X, 2, init=three_d)
+
+
+def test_multivariate_constant_column_is_a_clear_error():
+    from gmmderive import multivariate as mv
+
+    X = np.c_[np.random.default_rng(0).normal(size=40), np.full(40, 3.0)]
+    with pytest.raises(ValueError, match="column 1 of X is constant"):
+        mv.fit(X, 2)

@@ -62,5 +62,7 @@ def test_bad_params():
         mv.MVGMMParams([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.0, 1.0]]])
     with pytest.raises(ValueError, match="sum to 1"):
         mv.MVGMMParams([0.7], [[0.0, 0.0]], [np.eye(2)])
-    with pytest.raises(ValueError, match="distinct rows"):
+    with pytest.raises(ValueError, match="is constant"):
         mv.fit(np.ones((4, 2)), 2)
+    with pytest.raises(ValueError, match="distinct rows"):
+        mv.fit(np.array([[0.0, 0.0], [1.0, 2.0], [0.0, 0.0], [1.0, 2.0]]), 3)
