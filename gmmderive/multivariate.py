@@ -116,15 +116,39 @@ def log_likelihood(X, params: MVGMMParams) -> float:
     return float(log_dens.sum())
 
 
+def floored_covariance(cov: np.ndarray, floor) -> np.ndarray:
+    """The covariance closest in likelihood to ``cov`` with ``Σ - diag(floor)`` positive semidefinite.
+
+    For a class's part of Q, ``-γ/2 log|Σ| - 1/2 tr(Σ^{-1} S)``, the maximizer over
+    ``{Σ : Σ ⪰ F}`` with ``F = diag(floor) > 0`` is ``F^{1/2} V max(Λ, 1) V^T F^{1/2}``, where
+    ``V Λ V^T`` is the eigendecomposition of ``F^{-1/2} (S/γ) F^{-1/2}`` (the constrained
+    maximum-likelihood covariance: eigenvalues clipped, in coordinates scaled by the floor).
+    A ``cov`` already inside is returned as it is.
+    """
+    floor = np.broadcast_to(np.asarray(floor, dtype=float), cov.shape[:1])
+    if not (floor > 0).all():
+        return cov
+    f = np.sqrt(floor)
+    scaled = cov / np.outer(f, f)
+    w, v = np.linalg.eigh(scaled)
+    if w.min() >= 1.0:
+        return cov
+    clipped = (v * np.maximum(w, 1.0)) @ v.T
+    clipped = 0.5 * (clipped + clipped.T)
+    return clipped * np.outer(f, f)
+
+
 def m_step(X, resp, *, cov_floor=0.0) -> MVGMMParams:
-    """π_c = γ_c/N, μ_c = Σ_i ρ x / γ_c, Σ_c = Σ_i ρ (x - μ_c)(x - μ_c)^T / γ_c (+ floor).
+    """π_c = γ_c/N, μ_c = Σ_i ρ x / γ_c, Σ_c = Σ_i ρ (x - μ_c)(x - μ_c)^T / γ_c (floored).
 
     Parameters
     ----------
     X : array_like, shape (N, p)
     resp : array_like, shape (N, D)
     cov_floor : float or array_like of shape (p,), default 0
-        Added to the diagonal of every Σ_c (keeps a collapsing component positive definite).
+        Lower bound on every Σ_c: ``Σ_c - diag(cov_floor)`` stays positive semidefinite. The
+        M-step then returns the maximizer of Q under that bound (:func:`floored_covariance`),
+        so EM stays monotone while a collapsing component stays positive definite.
     """
     X = check_data_nd(X)
     r = np.asarray(resp, dtype=float)
@@ -138,7 +162,7 @@ def m_step(X, resp, *, cov_floor=0.0) -> MVGMMParams:
     for c in range(r.shape[1]):
         dev = X - means[c]  # two-pass: deviations from the mean just updated
         covs[c] = (dev * r[:, c, None]).T @ dev / gamma[c]
-        covs[c] = 0.5 * (covs[c] + covs[c].T) + np.diag(np.broadcast_to(cov_floor, X.shape[1]))
+        covs[c] = floored_covariance(0.5 * (covs[c] + covs[c].T), cov_floor)
     return MVGMMParams(gamma / X.shape[0], means, covs)
 
 
@@ -179,8 +203,10 @@ def fit(X, n_components: int, *, init=None, max_iter: int = DEFAULT_MAX_ITER, to
         seed=None, cov_floor: float = 1e-6) -> MVFitResult:
     """Fit a p-dimensional Gaussian mixture by EM (same stopping rule as :func:`gmmderive.fit`).
 
-    ``cov_floor`` is relative to the variance of each column of the data: it is
-    added, times that variance, to the diagonal of every Σ_c (0 switches it off).
+    ``cov_floor`` is relative to the variance of each column of the data: every Σ_c stays at
+    least ``cov_floor`` times those variances (``Σ_c - diag(floor)`` positive semidefinite; the
+    start too), and each M-step is the maximizer of Q under that bound, so the log-likelihood
+    never decreases. 0 switches it off (plain EM, which can run into singular covariances).
     """
     X = check_data_nd(X)
     variances = np.var(X, axis=0)
@@ -201,6 +227,9 @@ def fit(X, n_components: int, *, init=None, max_iter: int = DEFAULT_MAX_ITER, to
     else:
         raise ValueError(f"init must be None or an MVGMMParams, got {init!r}")
     floor = check_nonnegative_float(cov_floor, "cov_floor") * variances
+    # The start inside the bound the M-step keeps, so that no iteration can lower the likelihood.
+    params = MVGMMParams(params.weights, params.means,
+                         np.array([floored_covariance(s, floor) for s in params.covariances]))
     resp, ll = _normalize_log_dn(_log_joint_dn(X, params))
     history = [float(ll.sum())]
     converged = False

@@ -171,6 +171,8 @@ def test_multivariate_covariance_floor_is_relative():
     X = _two_blobs()
     small, big = mv.fit(X, 2, seed=0, cov_floor=0.05), mv.fit(X * 1000, 2, seed=0, cov_floor=0.05)
     np.testing.assert_allclose(big.params.covariances, small.params.covariances * 1e6, rtol=1e-6)
-    loose = mv.fit(X, 2, seed=0, cov_floor=0.0)
-    assert np.all(np.linalg.eigvalsh(small.params.covariances).min(axis=1) >
-                  np.linalg.eigvalsh(loose.params.covariances).min(axis=1))
+    # a floor that binds: every Σ_c - floor·var(X) stays positive semidefinite, and the fit differs
+    tight, loose = mv.fit(X, 2, seed=0, cov_floor=0.5), mv.fit(X, 2, seed=0, cov_floor=0.0)
+    floor = 0.5 * np.var(X, axis=0)
+    assert np.linalg.eigvalsh(tight.params.covariances - np.diag(floor)).min() >= -1e-12
+    assert np.linalg.eigvalsh(loose.params.covariances - np.diag(floor)).min() < 0
