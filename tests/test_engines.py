@@ -16,11 +16,10 @@ from gmmderive import _engine
 from gmmderive.datasets import galaxies, old_faithful
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(g.__file__)))
-HAS_NUMBA = _engine.engine().NAME == "numba" if os.environ.get("GMMDERIVE_ENGINE", "") != "numpy" else None
 
 
 def _python(code: str, **env):
-    full = {**os.environ, "PYTHONPATH": ROOT, **env}
+    full = {**os.environ, "PYTHONPATH": ROOT, "GMMDERIVE_ENGINE": "", **env}  # the default choice unless given
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=300, env=full)
 

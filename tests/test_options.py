@@ -176,3 +176,83 @@ def test_multivariate_covariance_floor_is_relative():
     floor = 0.5 * np.var(X, axis=0)
     assert np.linalg.eigvalsh(tight.params.covariances - np.diag(floor)).min() >= -1e-12
     assert np.linalg.eigvalsh(loose.params.covariances - np.diag(floor)).min() < 0
+
+
+# -- survivors of the mutation run (tests/MUTATION.md), killed ------------------------------
+
+def test_random_init_draws_distinct_data_values():
+    x = galaxies()
+    for seed in range(5):
+        start = g.initial_params(x, 4, strategy="random", seed=seed)
+        rng = np.random.default_rng(seed)
+        centers = np.sort(rng.choice(np.unique(x), size=4, replace=False))
+        # each sample goes to its nearest centre: the means are those groups' means
+        labels = np.argmin(np.abs(x[:, None] - centers[None, :]), axis=1)
+        np.testing.assert_allclose(start.means, [x[labels == c].mean() for c in range(4)])
+    assert g.initial_params(x, 4, "random", seed=1) != g.initial_params(x, 4, "kmeans++", seed=1)
+
+
+def test_initial_params_are_equivariant_with_a_singleton_group():
+    # a group of one point gets the initial σ floor, which scales with the data
+    x = np.array([0.0, 0.1, 0.2, 5.0, 9.0, 9.1, 9.3])
+    a = g.initial_params(x, 3)
+    b = g.initial_params(1000.0 * x, 3)
+    np.testing.assert_allclose(b.stds, 1000.0 * a.stds, rtol=1e-12)
+    np.testing.assert_allclose(b.means, 1000.0 * a.means, rtol=1e-12)
+
+
+def test_n_best_default_is_one(monkeypatch):
+    calls = []
+    original = fit_module._run_em
+    monkeypatch.setattr(fit_module, "_run_em",
+                        lambda *a, **kw: calls.append(kw.get("before") is not None) or original(*a, **kw))
+    g.fit(galaxies(), 3, n_init=6, seed=3, pre_iter=2)
+    assert calls.count(True) <= 1
+
+
+def test_quantile_start_refuses_several_runs():
+    with pytest.raises(ValueError, match="deterministic"):
+        g.fit(X2, 2, init="quantile", n_init=2)
+
+
+def test_pre_runs_count_toward_max_iter():
+    res = g.fit(galaxies(), 3, n_init=4, seed=0, pre_iter=2, max_iter=6, tol=0)
+    assert res.n_iter == 6 and res.history.size == 7
+
+
+def test_history_is_read_only():
+    res = g.fit(X2, 2)
+    with pytest.raises(ValueError):
+        res.history[0] = 0.0
+
+
+def test_degenerate_warning_names_the_floor_in_data_units():
+    x = np.concatenate([np.zeros(5), RNG.normal(50, 10, 100)]) * 1000.0
+    start = g.GMMParams([0.05, 0.95], [0.0, 50_000.0], [1.0, 10_000.0])
+    with pytest.warns(g.DegenerateComponentWarning, match=f"floor {0.01 * x.std():.3g}"):
+        g.fit(x, init=start, std_floor=0.01, max_iter=5, tol=0)
+
+
+def test_lower_bound_with_exactly_zero_responsibilities():
+    params = g.GMMParams([1.0, 0.0], [0.0, 5.0], [1.0, 1.0])  # an empty class: ρ = 0 exactly
+    resp = g.e_step(X2, params)
+    assert (resp[:, 1] == 0).all()
+    assert np.isfinite(g.lower_bound(X2, resp, params))
+    assert g.lower_bound(X2, resp, params) == pytest.approx(g.log_likelihood(X2, params), rel=1e-12)
+
+
+def test_em_path_keeps_an_emptied_class():
+    path, ll = g.em_path(X2, _emptying_start(), 3)
+    assert len(path) == 4 and np.all(np.diff(ll) >= -1e-9)
+    assert path[-1].weights[2] == 0 and path[-1].means[2] == 1e4
+
+
+def test_scalar_parameters_are_one_component():
+    p = g.GMMParams(1.0, 0.0, 2.0)
+    assert p.n_components == 1 and p.stds.tolist() == [2.0]
+
+
+def test_fit_near_the_largest_float():
+    x = np.concatenate([RNG.normal(0, 1, 50), RNG.normal(6, 1, 50)]) * 2e307
+    res = g.fit(x, 2)
+    assert np.isfinite(res.params.means).all() and np.isfinite(res.history).all()
