@@ -52,7 +52,8 @@ def test_exact_steps_use_several_sizes():
     exact = [s for s in gs.ALL_STEPS if s.kind == "exact"]
     assert exact
     for s in exact:
-        assert "D=2" in s.check().message and "D=3" in s.check().message
+        message = s.check().message
+        assert ("D=2" in message and "D=3" in message) or ("N = 2 and N = 3" in message and "every D" in message)
 
 
 def test_derivatives_are_taken_by_sympy_not_typed():
@@ -232,7 +233,7 @@ def test_verify_exit_status_on_failure(monkeypatch, capsys):
     from gmmderive import __main__ as cli
 
     broken = gs.step("S20").with_rhs(gamma[e])
-    monkeypatch.setattr(gs, "verify", lambda chapter=None: [broken.check()])
+    monkeypatch.setattr(gs, "audit", lambda chapter=None, jobs=1: [broken.check().audit()])
     assert cli.main(["verify"]) == 1
     assert capsys.readouterr().out.strip().endswith("0 passed, 1 failed")
 
@@ -252,3 +253,11 @@ def test_every_step_is_shown_in_its_chapter():
         if f'step("{st.id}")' not in code:
             missing.append(f"{st.id} in {nb_path.name}")
     assert not missing, f"steps not shown in their chapter: {missing}"
+
+
+def test_audit_in_parallel_equals_in_order():
+    one = gs.audit(11, jobs=1)
+    two = gs.audit(11, jobs=2)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(one) == strip(two)
+    assert [r["id"] for r in two] == [s.id for s in gs.steps(11)]

@@ -11,6 +11,8 @@ expressions, its hypotheses, a justification, and ``check()``/``prove()``.
 
 from __future__ import annotations
 
+import multiprocessing
+
 from ._printing import LectureLatexPrinter, init_printing, latex
 from ._step import KINDS, Hypothesis, Proof, ProofError, Step, claim
 from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
@@ -43,8 +45,25 @@ def verify(chapter: int | None = None) -> list:
     return [s.check() for s in steps(chapter)]
 
 
+def _audit_of(step_id: str) -> dict:
+    return step(step_id).check().audit()
+
+
+def audit(chapter: int | None = None, jobs: int = 1) -> list:
+    """Check every step (or one chapter's) and return each proof's :meth:`Proof.audit`, in order.
+
+    ``jobs > 1`` checks the steps in that many forked processes (where the platform forks);
+    the proofs are independent, so the result is the same.
+    """
+    chosen = steps(chapter)
+    if jobs > 1 and len(chosen) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(chosen))) as pool:
+            return pool.map(_audit_of, [s.id for s in chosen], chunksize=1)
+    return [s.check().audit() for s in chosen]
+
+
 __all__ = [
-    "ALL_STEPS", "EXERCISES", "claim", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN", "LectureLatexPrinter", "N", "Proof",
+    "ALL_STEPS", "EXERCISES", "audit", "claim", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN", "LectureLatexPrinter", "N", "Proof",
     "ProofError", "Q", "Q_hat", "STEPS", "Step", "X", "c", "d", "e", "gamma", "i", "init_printing",
     "lam", "latex", "mu", "normal_pdf", "pi", "rho", "rho_tilde", "sigma", "step", "steps", "verify",
     "x", "z",

@@ -194,7 +194,8 @@ class Proof:
         """What the proof assumed and used: for ``verify --json``."""
         return {
             "id": self.step.id, "chapter": self.step.chapter, "name": self.step.name,
-            "kind": self.kind, "case": self.step.case, "relation": self.step.relation,
+            "kind": self.kind, "case": self.step.case, "kind_label": self.step.kind_label,
+            "relation": self.step.relation,
             "method": self.step.method.name, "tactics": list(self.step.method.tactics),
             "hypotheses": [{"name": h.name, "statement": sp.sstr(h.statement), "over": [str(o) for o in h.over],
                             "source": h.source} for h in self.step.hypotheses],
