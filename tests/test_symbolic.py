@@ -1,6 +1,7 @@
 """gmmderive.symbolic: every step proves, wrong steps are rejected, the bridge to numbers."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -134,6 +135,11 @@ def test_steps_display_in_lecture_notation():
     proof_md = gs.step("S14").prove()._repr_markdown_()
     assert "✔" in proof_md and r"\mathbb{I}" not in gs.latex(gs.step("S16").rhs)
     assert r"\hat{Q}" in gs.latex(gs.step("S14").equation)
+    # indexed names in the lecture's letters, and λ·1 of the S19 chain not printed as "λ1"
+    assert r"\alpha_{e}" in gs.latex(gs.step("X10.1").rhs)
+    assert re.search(r"(?<!\\)alpha_", gs.latex(gs.step("X10.1").rhs)) is None  # not the letters a-l-p-h-a
+    assert "p'_{d}" in gs.latex(gs.step("X16.1").lhs)
+    assert r"\lambda \cdot 1" in gs.latex(sp.Mul(gs.lam, 1, evaluate=False))
 
 
 def test_step_lookup():

@@ -6,7 +6,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 _GREEK = {"rho": r"\rho", "rhotilde": r"\tilde{\rho}", "gamma": r"\gamma", "pi": r"\pi",
-          "mu": r"\mu", "sigma": r"\sigma"}
+          "mu": r"\mu", "sigma": r"\sigma", "alpha": r"\alpha", "pnew": r"p'"}
 
 
 _INV_SQRT_2PI = (sp.S.Half, sp.sqrt(2), 1 / sp.sqrt(sp.pi))  # SymPy's form of 1/√(2π)
@@ -19,6 +19,8 @@ class LectureLatexPrinter(LatexPrinter):
     def _print_Mul(self, expr):
         # SymPy writes 1/(σ√(2π)) as √2/(2√π σ); show the Gaussian's normalizer as written.
         args = list(expr.args)
+        if len(args) == 2 and args[1] == 1:  # λ·1 of the S19 chain, kept unevaluated: not "λ1"
+            return rf"{self._print(args[0])} \cdot 1"
         if all(a in args for a in _INV_SQRT_2PI):
             for a in _INV_SQRT_2PI:
                 args.remove(a)
