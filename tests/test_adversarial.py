@@ -447,10 +447,15 @@ def _load_mutant(tmp_path, name, filename, old, new):
     try:
         spec.loader.exec_module(module)
     except Exception:
-        for k in [k for k in sys.modules if k.startswith(pkg.name)]:
-            del sys.modules[k]
+        _forget(pkg.name)
         raise
     return module, pkg.name
+
+
+def _forget(pkg_name):
+    """Drop a mutant package and its modules from the import system."""
+    for k in [k for k in sys.modules if k.startswith(pkg_name)]:
+        del sys.modules[k]
 
 
 @pytest.mark.parametrize("name,filename,old,new", DEFINITION_MUTATIONS, ids=[m[0] for m in DEFINITION_MUTATIONS])
@@ -462,8 +467,7 @@ def test_definition_mutation_fails_verify(tmp_path, name, filename, old, new):
     try:
         failed = next((s.id for s in module.STEPS + module.EXERCISES if not s.check().passed), None)
     finally:
-        for k in [k for k in sys.modules if k.startswith(pkg_name)]:
-            del sys.modules[k]
+        _forget(pkg_name)
     assert failed is not None, f"verify passes with the mutation {name!r}"
 
 

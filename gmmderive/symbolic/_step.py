@@ -37,10 +37,6 @@ from ._tactics import canonical, constant_sums, expand_logs, index_kind, range_k
 
 KINDS = ("general", "case", "exact")
 
-#: Where a hypothesis comes from: a definition, an assumption of the model, a condition
-#: a theorem needs, or (any other value) the id of the proven step it restates.
-SOURCES = ("definition", "assumption", "condition")
-
 
 class ProofError(AssertionError):
     """A derivation step failed its proof."""
@@ -314,6 +310,8 @@ class Step:
             return "one side is a matrix and the other is not"
         if lm and self.lhs.shape != self.rhs.shape:
             return f"the sides have different shapes: {self.lhs.shape} and {self.rhs.shape}"
+        if self.relation != "=" and self.method.name != "procedure":
+            return "an inequality needs a proof procedure, not rewriting"
         expects = self.method.expects
         if expects is not None and not any(self.lhs == a for a in expects):
             return (f"the left side ${latex(self.lhs)}$ is not what this proof computes "
@@ -379,10 +377,6 @@ def _apply(expr, transforms):
     return expr
 
 
-def _equality_only(step):
-    return "" if step.relation == "=" else "an inequality needs a proof procedure, not rewriting"
-
-
 def _leftover(expr) -> str:
     return f"${latex(expr)}$"
 
@@ -391,8 +385,6 @@ def by_rewriting(*tactics) -> Method:
     """``lhs - rhs`` reaches 0 through the tactics, then the step's hypotheses."""
 
     def run(step: Step):
-        if _equality_only(step):
-            return False, (), _equality_only(step)
         diff = _apply(step.lhs - step.rhs, tactics)
         for h in step.hypotheses:
             diff = _apply(h.rewrite(diff), tactics)
@@ -412,8 +404,6 @@ def by_differentiation(objective: sp.Expr, variable: sp.Expr, *tactics, named: s
     """
 
     def run(step: Step):
-        if _equality_only(step):
-            return False, (), _equality_only(step)
         derivative = _apply(sp.diff(objective, variable), tactics)
         diff = derivative - _apply(step.rhs, tactics)
         for h in step.hypotheses:
@@ -441,8 +431,6 @@ def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
     """
 
     def run(step: Step):
-        if _equality_only(step):
-            return False, (), _equality_only(step)
         eq = canonical(_apply(equation, tactics))
         for h in step.hypotheses:
             eq = canonical(_apply(h.rewrite(eq), tactics))
@@ -483,8 +471,6 @@ def by_chain(links: Sequence[tuple], *tactics) -> Method:
     """
 
     def run(step: Step):
-        if _equality_only(step):
-            return False, (), _equality_only(step)
         exprs = [step.lhs] + [lk[0] for lk in links] + [step.rhs]
         extras = [lk[2] for lk in links] + [()]
         work = []

@@ -207,27 +207,24 @@ def _separate(s):
     return sp.Mul(*[sp.Sum(sp.Mul(*fs), *[lim for lim in s.limits if lim[0] in vs]) for vs, fs in groups])
 
 
-def split_sums(expr: sp.Expr) -> sp.Expr:
-    """Linearity: ``Σ(a + b) = Σa + Σb`` and ``Σ k·a = k Σa`` for k free of the index."""
+def split_sums(expr: sp.Expr, multinomial: bool = True) -> sp.Expr:
+    """Linearity: ``Σ(a + b) = Σa + Σb`` and ``Σ k·a = k Σa`` for k free of the index.
+
+    ``multinomial=False`` keeps powers of sums such as (x - μ)² whole.
+    """
     prev = None
     expr = canonical(expr)
     while prev != expr:
         prev = expr
-        expr = sp.expand(expr).replace(lambda a: isinstance(a, sp.Sum), _split_one)
-        expr = swap_sums(canonical(expr))
+        expr = sp.expand(expr, multinomial=multinomial).replace(
+            lambda a: isinstance(a, sp.Sum), lambda a: _split_one(a, multinomial=multinomial))
+        expr = swap_sums(expr)
     return expr
 
 
 def split_sums_keep_squares(expr: sp.Expr) -> sp.Expr:
     """Linearity as :func:`split_sums`, but a square such as (x - μ)² stays whole."""
-    prev = None
-    expr = canonical(expr)
-    while prev != expr:
-        prev = expr
-        expr = sp.expand(expr, multinomial=False).replace(lambda a: isinstance(a, sp.Sum),
-                                                           lambda a: _split_one(a, multinomial=False))
-        expr = swap_sums(canonical(expr))
-    return expr
+    return split_sums(expr, multinomial=False)
 
 
 def _class_sums_inside(s: sp.Sum) -> sp.Expr:
@@ -243,16 +240,6 @@ def swap_sums(expr: sp.Expr) -> sp.Expr:
     Sums with constant bounds commute; one fixed order also lets equal sums compare equal.
     """
     return canonical(expr.replace(lambda a: isinstance(a, sp.Sum), _class_sums_inside))
-
-
-def rewrite_innermost(expr: sp.Expr, rule) -> sp.Expr:
-    """Apply ``rule(function, limit) -> replacement or None`` to the innermost sum of every Sum."""
-
-    def apply(s):
-        new = rule(s.function, s.limits[0])
-        return s if new is None else _sum_of(new, s.limits[1:])
-
-    return expr.replace(lambda a: isinstance(a, sp.Sum), apply)
 
 
 def constant_sums(expr: sp.Expr) -> sp.Expr:

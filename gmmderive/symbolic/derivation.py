@@ -153,10 +153,6 @@ def _integrate(ex):
     return ex.replace(lambda a: isinstance(a, sp.Integral), lambda a: a.doit())
 
 
-_constant_sums = constant_sums
-_expand_logs = expand_logs
-
-
 def _u(*args):
     """An unevaluated product, to show the lecture's factors as written."""
     return sp.Mul(*args, evaluate=False)
@@ -351,7 +347,7 @@ S8 = Step(
     lhs=Q_S8,
     rhs=sample_sum(class_sum(rho[i, c] * sp.log(pi[c] * pdf(x[i], c)), c)),
     justification=r"$Q = \sum_i \sum_c \rho_c^{[i]} \log p(Z=c, X=x^{[i]}; \theta)$, with the joint of S3.",
-    method=by_rewriting(sift, _expand_logs),
+    method=by_rewriting(sift, expand_logs),
     lhs_display=Q,
 )
 
@@ -360,7 +356,7 @@ S9 = Step(
     lhs=Q_S8,
     rhs=Q_S9,
     justification=r"The log of a product is the sum of the logs; $\log \prod_d \pi_d^{\mathbb{I}(d=c)} = \sum_d \mathbb{I}(d=c) \log \pi_d$.",
-    method=by_rewriting(sift, _expand_logs),
+    method=by_rewriting(sift, expand_logs),
     lhs_display=Q,
 )
 
@@ -369,7 +365,7 @@ S10 = Step(
     lhs=Q_S9,
     rhs=Q_S10_WITH_CONSTANT,
     justification=r"$\log \frac{1}{\sigma_c \sqrt{2\pi}} = -\log \sigma_c - \frac12 \log(2\pi)$.",
-    method=by_rewriting(_expand_logs),
+    method=by_rewriting(expand_logs),
     lhs_display=Q,
 )
 
@@ -378,7 +374,7 @@ M1 = Step(
     lhs=Q_S10_WITH_CONSTANT - Q_S10,
     rhs=-N * sp.log(2 * sp.pi) / 2,
     justification=r"The constant multiplies $\sum_i \sum_c \rho_c^{[i]} = N$ (rows sum to 1): it shifts $Q$ but moves no argmax.",
-    method=by_rewriting(sift, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    method=by_rewriting(sift, split_sums, swap_sums, ROWS.rewrite, constant_sums),
     hypotheses=(ROWS,),
 )
 
@@ -498,7 +494,7 @@ S19 = Step(
         (class_sum(_u(gamma[d] / pi[d], pi[d])), "stationarity: λ = γ_d/π_d for every d (S16, S18)",
          (STATIONARY_PI.rewrite, split_sums)),
         (class_sum(gamma[d]), "cancel π_d", (split_sums,)),
-    ], GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    ], GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, constant_sums),
     hypotheses=(SIMPLEX, STATIONARY_PI, GAMMA, ROWS),
 )
 
@@ -519,7 +515,7 @@ M2 = Step(
     lhs=class_sum(gamma[d] / N),
     rhs=sp.S.One,
     justification=r"$\sum_d \gamma_d = \sum_i \sum_d \rho_d^{[i]} = N$: the update stays on the simplex.",
-    method=by_rewriting(GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    method=by_rewriting(GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, constant_sums),
     hypotheses=(GAMMA, ROWS),
 )
 
@@ -831,7 +827,7 @@ W1 = Step(
     lhs=sp.log(_EVIDENCE),
     rhs=ELBO + KL,
     justification=r"For any distribution $q$: $\log p(x;\theta) = \mathcal{L}(q,\theta) + \mathrm{KL}(q \,\|\, p(z \mid x;\theta))$; the logs of $q$ cancel and $\log p(z,x)/p(z \mid x) = \log p(x)$ does not depend on $z$.",
-    method=by_rewriting(_expand_logs, split_sums, Q_SIMPLEX.rewrite),
+    method=by_rewriting(expand_logs, split_sums, Q_SIMPLEX.rewrite),
     hypotheses=(Q_SIMPLEX,),
 )
 
@@ -840,7 +836,7 @@ W2 = Step(
     lhs=class_sum(_POSTERIOR_Z * sp.log(p_joint[z] / _POSTERIOR_Z), z),
     rhs=sp.log(_EVIDENCE),
     justification=r"With $q$ the posterior (the responsibilities of the E-step), the KL term is $\sum_z q_z \log 1 = 0$ and the bound $\mathcal{L}(q, \theta^{[k]})$ equals $\log p(x; \theta^{[k]})$.",
-    method=by_rewriting(_expand_logs, split_sums),
+    method=by_rewriting(expand_logs, split_sums),
 )
 
 W3 = Step(
@@ -848,7 +844,7 @@ W3 = Step(
     lhs=ELBO,
     rhs=class_sum(q[z] * sp.log(p_joint[z]), z) - class_sum(q[z] * sp.log(q[z]), z),
     justification=r"$\mathcal{L}(q,\theta) = \sum_z q_z \log p(z, x; \theta) - \sum_z q_z \log q_z$: only the first term, Q for one sample, depends on $\theta$, so the M-step maximizes $\mathcal{L}$ by maximizing Q.",
-    method=by_rewriting(_expand_logs, split_sums),
+    method=by_rewriting(expand_logs, split_sums),
 )
 
 
@@ -944,7 +940,7 @@ V2 = Step(
     lhs=s_shared**3 * V1.rhs,
     rhs=sample_sum(class_sum(rho[i, c] * (x[i] - mu[c]) ** 2, c)) - N * s_shared**2,
     justification=r"$\sum_i \sum_c \rho_c^{[i]} \sigma^2 = N \sigma^2$ because every row of $\rho$ sums to one.",
-    method=by_rewriting(split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    method=by_rewriting(split_sums, swap_sums, ROWS.rewrite, constant_sums),
     hypotheses=(ROWS,),
 )
 

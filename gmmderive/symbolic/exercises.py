@@ -11,7 +11,7 @@ import sympy as sp
 
 from ._step import Step, by_procedure, by_rewriting, by_solving
 from ._symbols import D, I, N, X, c, class_sum, d, e, gamma, i, lam, mu, pi, rho, sample_sum, sigma, x, z
-from ._tactics import is_zero, reduce, sift, split_sums, split_sums_keep_squares, swap_sums
+from ._tactics import constant_sums, expand_logs, is_zero, reduce, sift, split_sums, split_sums_keep_squares, swap_sums
 from .derivation import (
     CLASS_NOT_EMPTY,
     GAMMA,
@@ -20,8 +20,6 @@ from .derivation import (
     ROWS,
     SCATTER,
     SIMPLEX,
-    _constant_sums,
-    _expand_logs,
     _integrate,
     g_constraint,
     mixture,
@@ -55,7 +53,7 @@ X5_1 = Step(
     lhs=sp.log(pi[z] * pdf(x[i], z)),
     rhs=sp.log(pi[z]) - sp.log(sigma[z]) - sp.log(2 * sp.pi) / 2 - (x[i] - mu[z]) ** 2 / (2 * sigma[z] ** 2),
     justification=r"The log of a product is a sum: this is what `gmmderive.log_joint` computes, and why it never underflows.",
-    method=by_rewriting(_expand_logs),
+    method=by_rewriting(expand_logs),
 )
 
 _a, _b = sp.symbols("a b", positive=True)
@@ -90,7 +88,7 @@ X6_2 = Step(
     lhs=class_sum(gamma[d]),
     rhs=N,
     justification=r"$\sum_d \gamma_d = \sum_d \sum_i \rho_d^{[i]} = \sum_i \sum_d \rho_d^{[i]} = \sum_i 1 = N$.",
-    method=by_rewriting(GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, _constant_sums),
+    method=by_rewriting(GAMMA.rewrite, split_sums, swap_sums, ROWS.rewrite, constant_sums),
     hypotheses=(GAMMA, ROWS),
 )
 
@@ -112,7 +110,7 @@ X7_2 = Step(
     lhs=sample_sum(sp.log(pdf(x[i], 0))),
     rhs=-N * sp.log(sigma[0]) - N * sp.log(2 * sp.pi) / 2 - sample_sum((x[i] - mu[0]) ** 2) / (2 * sigma[0] ** 2),
     justification=r"With $D = 1$ every $\rho_0^{[i]} = 1$ and Q is the ordinary log-likelihood of $\mathcal{N}(\mu_0, \sigma_0)$.",
-    method=by_rewriting(_expand_logs, split_sums, _constant_sums),
+    method=by_rewriting(expand_logs, split_sums, constant_sums),
     kind="case", case="D = 1",
 )
 
@@ -192,7 +190,7 @@ def _map_weights(step):
     at = split_sums(GAMMA.rewrite(derivative.subs(pi[e], claim).subs(lam, lam_star)))
     # the constraint holds for the claimed weights too
     total = split_sums(swap_sums(split_sums(GAMMA.rewrite(class_sum(step.rhs.subs(e, d))))))
-    total = _constant_sums(ROWS.rewrite(total))
+    total = constant_sums(ROWS.rewrite(total))
     ok = is_zero(at) and is_zero(total - 1)
     work = [("SymPy's derivative of $\\hat Q + \\log \\mathrm{Dir}(\\pi; \\alpha)$ by $\\pi_e$", derivative),
             ("at the claimed weights, with $\\lambda = N + \\sum_d \\alpha_d - D$", sp.simplify(at)),
@@ -217,7 +215,7 @@ def _weighted_weights(step):
     derivative = split_sums(sift(sp.diff(q_weighted, pi[e])))
     lam_star = sample_sum(w[i])
     at = split_sums(derivative.subs({pi[e]: step.rhs, lam: lam_star}))
-    total = _constant_sums(ROWS.rewrite(swap_sums(split_sums(class_sum(step.rhs.subs(e, d))))))
+    total = constant_sums(ROWS.rewrite(swap_sums(split_sums(class_sum(step.rhs.subs(e, d))))))
     ok = is_zero(at) and is_zero(split_sums(total) - 1)
     work = [("SymPy's derivative by $\\pi_e$ of the weighted Lagrangian", derivative),
             ("at the claimed weights, with $\\lambda = \\sum_i w_i$", sp.simplify(at))]
@@ -276,7 +274,7 @@ X12_2 = Step(
     lhs=(sample_sum((x[i] - mu[0]) ** 2) / N).subs(mu[0], sample_sum(x[i]) / N),
     rhs=sample_sum(x[i] ** 2) / N - (sample_sum(x[i]) / N) ** 2,
     justification=r"With $D = 1$, $\rho_0^{[i]} = 1$ and $\gamma_0 = N$: $\sigma_0^2 = \frac1N \sum_i (x^{[i]} - \bar x)^2 = \overline{x^2} - \bar x^2$, divided by $N$, not $N - 1$.",
-    method=by_rewriting(split_sums, _constant_sums),
+    method=by_rewriting(split_sums, constant_sums),
     kind="case", case="D = 1",
 )
 
@@ -291,7 +289,7 @@ X16_1 = Step(
     rhs=(class_sum(_post * sp.log(p_new[z]), z) - class_sum(_post * sp.log(p_joint[z]), z))
     + class_sum(_post * sp.log(_post / (p_new[z] / class_sum(p_new[d]))), z),
     justification=r"With $q$ the posterior under $\theta$: $\log p(x;\theta') - \log p(x;\theta) = [Q(\theta') - Q(\theta)] + \mathrm{KL}(q \,\|\, p(z \mid x; \theta'))$, so the likelihood gains at least what Q gains.",
-    method=by_rewriting(_expand_logs, split_sums),
+    method=by_rewriting(expand_logs, split_sums),
 )
 
 
@@ -301,9 +299,9 @@ def _posterior_maximizes_bound(step):
     derivative = split_sums(sift(sp.diff(bound, q[e])))
     at = derivative.subs(q[e], step.rhs).subs(lam_q, sp.log(class_sum(p_joint[d])) - 1)
     total = split_sums(class_sum(step.rhs.subs(e, d)))
-    ok = is_zero(_expand_logs(at)) and is_zero(total - 1)
+    ok = is_zero(expand_logs(at)) and is_zero(total - 1)
     work = [("SymPy's derivative of the Lagrangian of the bound by $q_e$", derivative),
-            (r"at the claimed $q_e$, with $\lambda = \log p(x) - 1$", sp.simplify(_expand_logs(at)))]
+            (r"at the claimed $q_e$, with $\lambda = \log p(x) - 1$", sp.simplify(expand_logs(at)))]
     return ok, work, "" if ok else "the claimed q is not the constrained maximizer"
 
 
