@@ -110,7 +110,9 @@ def _notebook_imports() -> dict[str, str]:
             if cell["cell_type"] != "code":
                 continue
             src = "".join(cell["source"])
-            lines = [ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+            # IPython magics (the install cell's %pip) are not Python: a no-op in their place
+            lines = [ln[: len(ln) - len(ln.lstrip())] + "pass" if ln.lstrip().startswith(("%", "!")) else ln
+                     for ln in src.splitlines()]
             for node in ast.walk(ast.parse("\n".join(lines))):
                 names = []
                 if isinstance(node, ast.Import):
@@ -135,3 +137,24 @@ def test_the_book_extra_installs_every_module_the_notebooks_import():
         if not dists & closure:
             missing.append(f"{module} ({notebook}; from {sorted(dists) or 'no installed distribution'})")
     assert not missing, f"not installed by .[book]: {missing}"
+
+
+def test_every_notebook_starts_with_the_install_cell_for_the_configured_repository():
+    # Colab does not read requirements.txt: the first cell installs the package where it is
+    # missing, from the repository of _config.yml, and the HTML book hides it.
+    import json
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from execute_notebooks import INSTALL_TAG, install_cell_source
+    finally:
+        sys.path.pop(0)
+    source = install_cell_source()
+    assert "git+https://github.com/gmmderive/gmmderive@main" in source  # the configured repository
+    wrong = []
+    for nb in sorted((ROOT / "book").glob("*.ipynb")):
+        first = json.loads(nb.read_text())["cells"][0]
+        tags = first.get("metadata", {}).get("tags", [])
+        if "".join(first["source"]) != source or "remove-cell" not in tags or INSTALL_TAG not in tags:
+            wrong.append(nb.name)
+    assert not wrong, f"without the install cell (run tools/execute_notebooks.py): {wrong}"
