@@ -29,9 +29,9 @@ def install_cell_source(config: Path = ROOT / "_config.yml") -> str:
     return (
         "# Colab, or a Python without gmmderive: install it from the repository first.\n"
         "try:\n"
-        "    import gmmderive  # noqa: F401\n"
+        "    import gmmderive, myst_nb  # noqa: F401\n"
         "except ImportError:\n"
-        f'    %pip install --quiet "gmmderive @ git+{url}@{branch}"'
+        f'    %pip install --quiet "gmmderive[notebooks] @ git+{url}@{branch}"'
     )
 
 
