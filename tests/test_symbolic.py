@@ -142,6 +142,22 @@ def test_steps_display_in_lecture_notation():
     assert r"\lambda \cdot 1" in gs.latex(sp.Mul(gs.lam, 1, evaluate=False))
 
 
+def test_the_printer_keeps_the_lecture_term_order():
+    # The reader compares SymPy's statement with the lecture's: same order, same notation.
+    q = gs.latex(gs.step("S10").rhs)
+    assert r"{x^{[i]}} - \mu_{c}" in q and r"- \mu_{c} + {x^{[i]}}" not in q  # x − μ, not −μ + x
+    assert r"\mathbb{I}(d=c) \log \pi_{d}" in q  # the summed index first, the indicator before the log
+    assert r"- \log \sigma_{c} - \tfrac{1}{2} \log{\left(2 \pi \right)}" in q  # −log σ_c − ½ log 2π
+    assert q.index(r"\sum_{d=0}") < q.index(r"\log \sigma_{c}") < q.index(r"\frac{\left({x^{[i]}}")
+    assert q.startswith(r"\sum_{i=0}^{N - 1} \sum_{c=0}^{D - 1} {\rho_{c}^{[i]}} \left(")  # ρ leads
+    assert r"\frac{{\rho_{c}^{[i]}} \mathbb{I}(c=e)}{\pi_{e}}" in gs.latex(gs.step("S14").rhs)
+    assert r"\exp\left(- \frac{" in gs.latex(gs.step("S6").rhs)  # exp(·), not a tiny e^{…}
+    assert gs.latex(-gs.lam + gs.gamma[gs.e] / pi[gs.e]).startswith(r"\frac{\gamma_{e}}")  # positive first
+    # a printed proof folds SymPy's work away, open for the key steps
+    assert "<details class=\"proof-work\">" in gs.step("S9").prove()._repr_markdown_()
+    assert "<details class=\"proof-work\" open>" in gs.step("S24").prove()._repr_markdown_()
+
+
 def test_step_lookup():
     assert gs.step("S20").chapter == 10
     assert all(s.chapter == 11 for s in gs.steps(11))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 _GREEK = {"rho": r"\rho", "rhotilde": r"\tilde{\rho}", "gamma": r"\gamma", "pi": r"\pi",
           "mu": r"\mu", "sigma": r"\sigma", "alpha": r"\alpha", "pnew": r"p'"}
@@ -13,8 +14,51 @@ _INV_SQRT_2PI = (sp.S.Half, sp.sqrt(2), 1 / sp.sqrt(sp.pi))  # SymPy's form of 1
 _INV_SQRT_2PI_TEX = sp.Symbol(r"\frac{1}{\sqrt{2\pi}}")
 
 
+def _leads(factor) -> bool:
+    """Factors the lecture writes first in a product: the weights ρ_c^{[i]}, q_z, w_i and I(d=c)."""
+    if isinstance(factor, sp.KroneckerDelta):
+        return True
+    return isinstance(factor, sp.Indexed) and factor.base.label.name in ("rho", "rhotilde", "q", "w")
+
+
 class LectureLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer, with the lecture's notation for indexed symbols."""
+    """SymPy's LaTeX printer, in the lecture's notation and term order.
+
+    Indexed symbols as the lecture writes them (x^{[i]}, ρ_c^{[i]}, γ_c, I(d=c)); a sum
+    starts with a positive term (x^{[i]} − μ_c, not −μ_c + x^{[i]}); ρ and the indicator
+    lead a product; the indicator names the summed index first (Σ_d I(d=c)); log σ_c and
+    ½ log(2π) without extra parentheses; exp(·) for a long exponent.
+    """
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self._bound = []  # the summation indices around what is being printed, innermost last
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = list(super()._as_ordered_terms(expr, order=order))
+        if expr.is_Add:  # as the lecture: the sums, then the logarithms, then the rest
+            terms.sort(key=lambda t: 0 if t.has(sp.Sum) else 1 if t.has(sp.log) else 2)
+        if terms and terms[0].could_extract_minus_sign():
+            positive = [t for t in terms if not t.could_extract_minus_sign()]
+            if positive:
+                terms.remove(positive[0])
+                terms.insert(0, positive[0])
+        return terms
+
+    def _print_log(self, expr, exp=None):
+        arg = expr.args[0]
+        if isinstance(arg, (sp.Symbol, sp.Indexed)):
+            tex = rf"\log {self._print(arg)}"
+        else:
+            tex = rf"\log{{\left({self._print(arg)} \right)}}"
+        return rf"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_exp(self, expr, exp=None):
+        arg = expr.args[0]
+        if isinstance(arg, (sp.Symbol, sp.Indexed, sp.Number)):
+            return super()._print_exp(expr, exp) if hasattr(super(), "_print_exp") else super()._print_ExpBase(expr, exp)
+        tex = rf"\exp\left({self._print(arg)}\right)"
+        return rf"{tex}^{{{exp}}}" if exp else tex
 
     def _print_Mul(self, expr):
         # SymPy writes 1/(σ√(2π)) as √2/(2√π σ); show the Gaussian's normalizer as written.
@@ -33,6 +77,23 @@ class LectureLatexPrinter(LatexPrinter):
                 norm = _INV_SQRT_2PI_TEX
             rest = self._print(sp.Mul(*args)) if args else ""
             return f"{self._print(norm)} {rest}".strip()
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff.is_negative:
+            return "- " + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True)
+        factors = sp.Mul.make_args(expr)
+        lead = [f for f in factors if _leads(f)]
+        if lead:
+            num, den = sp.fraction(expr)
+            if den != 1:
+                return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+            lead.sort(key=lambda f: not isinstance(f, sp.Indexed))  # ρ before the indicator
+            heads = " ".join(self._print(f) for f in lead)
+            others = sp.Mul(*[f for f in factors if f not in lead])
+            if others == 1:
+                return heads
+            return f"{heads} {self.parenthesize(others, PRECEDENCE['Mul'], strict=True)}"
+        if coeff.is_Rational and not coeff.is_Integer and isinstance(rest, sp.log):
+            return rf"\tfrac{{{coeff.p}}}{{{coeff.q}}} {self._print(rest)}"  # ½ log(2π)
         return super()._print_Mul(expr)
 
     def _print_Indexed(self, expr):
@@ -49,13 +110,20 @@ class LectureLatexPrinter(LatexPrinter):
         return rf"{base}_{{{','.join(idx)}}}"
 
     def _print_KroneckerDelta(self, expr, exp=None):
-        tex = rf"\mathbb{{I}}({self._print(expr.args[0])}={self._print(expr.args[1])})"
+        a, b = expr.args
+        if b in self._bound and (a not in self._bound or self._bound.index(b) > self._bound.index(a)):
+            a, b = b, a  # the summed index first: Σ_d I(d=c)
+        tex = rf"\mathbb{{I}}({self._print(a)}={self._print(b)})"
         return rf"{tex}^{{{exp}}}" if exp else tex
 
     def _print_Sum(self, expr):
         # Σ_i Σ_c as the lecture writes it, not one Σ under a stacked range.
         if len(expr.limits) == 1:
-            return super()._print_Sum(expr)
+            self._bound.append(expr.limits[0][0])
+            try:
+                return super()._print_Sum(expr)
+            finally:
+                self._bound.pop()
         heads = [
             rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}}"
             for v, lo, hi in reversed(expr.limits[1:])

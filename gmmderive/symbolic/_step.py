@@ -199,15 +199,20 @@ class Proof:
         }
 
     def _repr_markdown_(self):
+        # One line with the verdict; the text beside it already shows the equation in the
+        # lecture's form. What SymPy checked and computed folds away (open for key steps and
+        # for a failure), so a reader who wants every detail still gets it.
         mark = "✔" if self.passed else "✘"
         status = "proven" if self.passed else "FAILED"
-        lines = [f"{mark} **{self.step.id} {status}** ({self.step.kind_label}) · {self.step.name}", "",
-                 self.step._claim_markdown()]
+        head = f"{mark} **{self.step.id} {status}** ({self.step.kind_label}) · {self.step.name}"
+        body = [self.step._claim_markdown()]
         for label, expr in self.work:
-            lines += ["", f"{label}:", "", f"$$ {latex(expr)} $$"]
+            body += [f"{label}:", f"$$ {latex(expr)} $$"]
         if self.message:
-            lines += ["", self.message]
-        return "\n".join(lines)
+            body.append(self.message)
+        opened = " open" if (self.step.key or not self.passed) else ""
+        return "\n\n".join([head, f"<details class=\"proof-work\"{opened}>",
+                             "<summary>How SymPy checked it</summary>", *body, "</details>"])
 
     def __repr__(self):
         return f"<Proof {self.summary()}>"
@@ -266,6 +271,9 @@ class Step:
         For kind ``"case"``: the special case proven, e.g. ``"D = 2"``.
     relation : {"=", ">="}
         ``lhs = rhs``, or ``lhs >= rhs`` for an inequality (proved by a procedure).
+    key : bool
+        A result the lecture builds on (an update, λ = N, the Hessian): the book shows how
+        SymPy checked it unfolded; other steps fold that away.
     """
 
     id: str
@@ -280,6 +288,7 @@ class Step:
     lhs_display: sp.Expr | None = None
     case: str = ""
     relation: str = "="
+    key: bool = field(default=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
