@@ -93,6 +93,20 @@ class FitResult:
     responsibilities: np.ndarray
     init_params: GMMParams
 
+    def __repr__(self):
+        # A summary that fits a notebook's column: the arrays by shape and range, not in full.
+        h, r = self.history, self.responsibilities
+        return "\n".join([
+            "FitResult(",
+            f"    params={self.params._repr(indent='    ')},",
+            f"    log_likelihood={self.log_likelihood:.10g},",
+            f"    n_iter={self.n_iter}, converged={self.converged},",
+            f"    history=<{h.size} values from {h[0]:.6g} to {h[-1]:.6g}>,",
+            f"    responsibilities=<array of shape {r.shape}>,",
+            f"    init_params={self.init_params._repr(indent='    ')},",
+            ")",
+        ])
+
 
 # --------------------------------------------------------------------------
 # Initialization

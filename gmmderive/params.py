@@ -117,7 +117,33 @@ class GMMParams:
         return hash((self.weights.tobytes(), self.means.tobytes(), self.stds.tobytes()))
 
     def __repr__(self):
-        def fmt(a):
-            return "[" + ", ".join(f"{v:.6g}" for v in a) + "]"
+        return self._repr(indent="")
 
-        return f"GMMParams(weights={fmt(self.weights)}, means={fmt(self.means)}, stds={fmt(self.stds)})"
+    def _repr(self, indent: str, width: int = 79) -> str:
+        # One line where it fits in `width` columns, else one parameter per line (wrapped),
+        # so that printed parameters stay inside a notebook's column.
+        fields = [(name, [f"{v:.6g}" for v in a])
+                  for name, a in (("weights", self.weights), ("means", self.means), ("stds", self.stds))]
+        line = "GMMParams(" + ", ".join(f"{n}=[{', '.join(v)}]" for n, v in fields) + ")"
+        if len(indent) + len(line) <= width:
+            return line
+        inner = indent + "    "
+        out = ["GMMParams("]
+        for name, values in fields:
+            out.append(_wrapped(f"{inner}{name}=[", values, "],", width))
+        out.append(indent + ")")
+        return "\n".join(out)
+
+
+def _wrapped(head: str, values: list, tail: str, width: int) -> str:
+    """``head`` + comma-separated ``values`` + ``tail``, wrapped under the first value."""
+    pad = " " * len(head)
+    lines, line = [], head
+    for k, v in enumerate(values):
+        piece = v + (", " if k < len(values) - 1 else tail)
+        if line not in (head, pad) and len(line) + len(piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = pad
+        line += piece
+    lines.append(line)
+    return "\n".join(lines)

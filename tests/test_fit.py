@@ -312,3 +312,27 @@ def test_responsibilities_are_those_of_the_returned_params(kw):
         res = g.fit(x, 3, **kw)
     np.testing.assert_allclose(res.responsibilities, g.e_step(x, res.params), rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(res.log_likelihood, g.log_likelihood(x, res.params), rtol=1e-13)
+
+
+def test_printed_params_and_results_fit_a_notebook_column():
+    # The book prints GMMParams and FitResult: every line within 79 columns, and the
+    # parameters' repr is still a Python call with every value (to the 6 digits it shows).
+    import ast
+
+    from gmmderive import GMMParams
+
+    rng = np.random.default_rng(3)
+    for d in (1, 2, 3, 7, 12):
+        p = GMMParams(np.full(d, 1 / d), np.sort(rng.normal(0, 1e4, d)), rng.uniform(0.1, 1e3, d))
+        text = repr(p)
+        assert max(len(line) for line in text.splitlines()) <= 79, text
+        call = ast.parse(text, mode="eval").body
+        back = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        np.testing.assert_allclose(back["means"], p.means, rtol=1e-5)
+        np.testing.assert_allclose(back["stds"], p.stds, rtol=1e-5)
+    assert "\n" not in repr(GMMParams([0.5, 0.5], [1.0, 2.0], [1.0, 1.0]))  # short: one line
+    x = np.concatenate([rng.normal(0, 1, 300), rng.normal(6, 1, 300)])
+    res = g.fit(x, 3, seed=0)
+    text = repr(res)
+    assert max(len(line) for line in text.splitlines()) <= 79, text
+    assert "responsibilities=<array of shape (600, 3)>" in text and f"n_iter={res.n_iter}" in text
