@@ -117,11 +117,10 @@ def _linkify(app, doctree, docname):
             base = m.start(3)
             for n in _NUMBER.finditer(m.group(3)):
                 doc = chapters.get(int(n.group()))
-                if doc and doc != docname:
+                if doc:
                     spans.append((base + n.start(), base + n.end(), _link(app, docname, doc, "", n.group())))
-        if docname != STEPS_DOC:
-            for m in steps.finditer(s):
-                spans.append((m.start(), m.end(), _link(app, docname, STEPS_DOC, step_anchor(m.group()), m.group())))
+        for m in steps.finditer(s):
+            spans.append((m.start(), m.end(), _link(app, docname, STEPS_DOC, step_anchor(m.group()), m.group())))
         if lecture_url:
             for m in _TIME.finditer(s):
                 seconds = 60 * int(m.group(1)) + int(m.group(2))

@@ -522,7 +522,8 @@ def claim(lhs, rhs, using: Sequence = (), name: str = "a reader's claim", justif
     indices. ``claim(lhs, rhs).check()`` says "proven" or what ``lhs - rhs`` reduces to.
 
     >>> from gmmderive import symbolic as gs
-    >>> gs.claim(gs.step("S22").lhs, gs.step("S23").rhs, using=["S22", "S23"]).check().passed
+    >>> lhs, rhs = gs.step("S22").lhs, gs.step("S23").rhs
+    >>> gs.claim(lhs, rhs, using=["S22", "S23"]).check().passed
     True
     """
     from . import step as _step  # the registry of the book's steps

@@ -1,8 +1,13 @@
 """The built book as a reader sees it, in headless Chromium.
 
-Every page loads without JavaScript errors; math renders (MathJax output on every page
-with math, no raw ``$$`` or ``\\[`` left); every image loads; every internal link resolves;
-screenshots of a few pages land in ``_build/screenshots`` for people to look at.
+Every page, at 1280 px: loads without JavaScript errors; math renders (no MathJax error, no
+raw TeX outside math); no display equation and no code block wider than its column; no
+duplicate HTML id; every image loads; a chapter's title carries its number; every "chapter
+N" and every step id in the prose is a link. At 400 px (a phone) no display equation is cut
+off (what MathJax cannot break scrolls in its own box). Every internal link resolves.
+Screenshots of every page at 1280 and 400 px land in ``_build/screenshots`` for people to
+look at. ``test_the_reader_check_catches_an_overlong_equation`` shows the layout check
+failing on a page with a deliberately overlong equation.
 
 Needs a built book (``make book``) and Debian's Chromium (``apt-get install chromium``);
 without them the tests skip with the reason, unless GMMDERIVE_REQUIRE_BROWSER=1 (set by
@@ -14,6 +19,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from html.parser import HTMLParser
@@ -26,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 REQUIRED = os.environ.get("GMMDERIVE_REQUIRE_BROWSER") == "1"
-SCREENSHOT_PAGES = ["book/04_joint.html", "book/10_weights.html", "book/13_summary.html", "book/notation.html"]
+WIDE, NARROW = 1280, 400
 
 
 def _unavailable(reason: str):
@@ -106,39 +112,150 @@ def _parse(path: Path) -> _Links:
     return parser
 
 
+# What a reader would call broken, measured in the page (a list of problems, empty if none).
+_READER_CHECK = r"""(stepIds) => {
+  const problems = [];
+  const main = document.querySelector('main') || document.body;
+  const wider = (e, box) => e.getBoundingClientRect().width > box.getBoundingClientRect().width + 1;
+  for (const m of main.querySelectorAll('mjx-container[display="true"]')) {
+    const box = m.parentElement;
+    const inner = m.firstElementChild;
+    if (inner && m.offsetParent !== null && (wider(inner, box) || m.scrollWidth > m.clientWidth + 1))
+      problems.push('display equation wider than its column: ' + m.textContent.slice(0, 50));
+  }
+  for (const pre of main.querySelectorAll('div.highlight pre, .cell_output pre, .output pre')) {
+    if (pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+      problems.push('code wider than its box: ' + pre.textContent.slice(0, 50));
+  }
+  const errors = main.querySelectorAll('mjx-merror, [data-mjx-error]').length;
+  if (errors) problems.push(errors + ' MathJax errors (bad TeX)');
+  const copy = main.cloneNode(true);
+  copy.querySelectorAll('mjx-container, pre, code, script, style, .highlight').forEach(e => e.remove());
+  const raw = copy.textContent.match(/\$\$|\$\\[a-zA-Z]|\\(frac|sum|log|mathcal|mathbb|left|right|begin|end)\b|\\\[|\\\(/g);
+  if (raw) problems.push('raw TeX outside math: ' + raw.slice(0, 5).join(' '));
+  const seen = {};
+  for (const e of document.querySelectorAll('[id]')) seen[e.id] = (seen[e.id] || 0) + 1;
+  const dup = Object.keys(seen).filter(k => seen[k] > 1);
+  if (dup.length) problems.push('duplicate ids: ' + dup.slice(0, 5).join(', '));
+  // "chapter N" and step ids in the prose are links (not in code, math or headings)
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  const unlinked = [];
+  const stepRe = new RegExp('(?<![\\w.])(' + stepIds.map(s => s.replace('.', '\\.')).join('|') + ')(?![\\w]|\\.\\d)');
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const el = t.parentElement;
+    if (el.closest('a, pre, code, mjx-container, h1, h2, h3, h4, script, style, .highlight, table.step-index')) continue;
+    const m = t.textContent.match(/\b[Cc]hapters? \d+/) || t.textContent.match(stepRe);
+    if (m) unlinked.push(m[0]);
+  }
+  if (unlinked.length) problems.push('not linked: ' + unlinked.slice(0, 5).join(', '));
+  return problems;
+}"""
+
+_NARROW_CHECK = r"""() => {
+  // at phone width a display may be wider than the column only inside a scrolling box
+  const cut = [];
+  for (const m of document.querySelectorAll('main mjx-container[display="true"]')) {
+    const inner = m.firstElementChild;
+    if (!inner || m.offsetParent === null) continue;
+    const style = getComputedStyle(m);
+    if (inner.getBoundingClientRect().width > m.getBoundingClientRect().width + 1
+        && !['auto', 'scroll'].includes(style.overflowX))
+      cut.push(m.textContent.slice(0, 50));
+  }
+  return cut;
+}"""
+
+
+def _step_ids() -> list[str]:
+    from gmmderive.symbolic import ALL_STEPS
+
+    return [s.id for s in ALL_STEPS]
+
+
+def _open(browser, server, page, width, errors=None, failed=None):
+    tab = browser.new_page(viewport={"width": width, "height": 900})
+    if errors is not None:
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    if failed is not None:
+        ours = lambda url: url.startswith(server) and not url.endswith("/favicon.ico")  # noqa: E731
+        tab.on("requestfailed", lambda req: failed.append(req.url) if ours(req.url) else None)
+        tab.on("response", lambda r: failed.append(f"{r.status} {r.url}") if ours(r.url) and r.status >= 400 else None)
+    tab.goto(server + page, wait_until="load")
+    if tab.evaluate("document.querySelectorAll('.math, div.math, span.math').length") > 0:
+        tab.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        tab.evaluate("MathJax.startup.promise")
+        assert tab.evaluate("document.querySelectorAll('mjx-container').length") > 0, \
+            f"{page}: math present but MathJax rendered nothing"
+    tab.evaluate("document.fonts.ready")
+    return tab
+
+
+def _shot(tab, page, width):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{page.replace('/', '_').replace('.html', '')}_{width}.png"), full_page=True)
+
+
 @pytest.mark.parametrize("page", pages() or ["(no built book)"])
 def test_page_as_a_reader_sees_it(page, server, browser):
     if page == "(no built book)":
         _unavailable("no built book: run `make book` first")
     errors, failed = [], []
-    tab = browser.new_page(viewport={"width": 1200, "height": 900})
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    ours = lambda url: url.startswith(server) and not url.endswith("/favicon.ico")  # noqa: E731 (the browser asks by itself)
-    tab.on("requestfailed", lambda req: failed.append(req.url) if ours(req.url) else None)
-    tab.on("response", lambda r: failed.append(f"{r.status} {r.url}") if ours(r.url) and r.status >= 400 else None)
-    tab.goto(server + page, wait_until="load")
-    has_math = tab.evaluate("document.querySelectorAll('.math, div.math, span.math').length") > 0
-    if has_math:
-        tab.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
-        tab.evaluate("MathJax.startup.promise")
-        rendered = tab.evaluate("document.querySelectorAll('mjx-container').length")
-        assert rendered > 0, f"{page}: math present but MathJax rendered nothing"
-        text = tab.evaluate("document.querySelector('main, article, body').innerText")
-        for raw in ("$$", "\\[", "\\begin{"):
-            assert raw not in text, f"{page}: raw {raw!r} left in the rendered text"
-        merrors = tab.evaluate("document.querySelectorAll('mjx-merror').length")
-        assert merrors == 0, f"{page}: {merrors} MathJax errors (bad TeX)"
+    tab = _open(browser, server, page, WIDE, errors, failed)
+    problems = tab.evaluate(_READER_CHECK, _step_ids())
     broken_images = tab.evaluate(
         "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
     )
-    assert not broken_images, f"{page}: images that did not load: {broken_images}"
-    if page in SCREENSHOT_PAGES:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(SHOTS / (page.replace("/", "_").replace(".html", ".png"))), full_page=True)
+    title = tab.evaluate("(document.querySelector('main h1') || {}).textContent || ''")
+    _shot(tab, page, WIDE)
     tab.close()
+    narrow = _open(browser, server, page, NARROW)
+    cut = narrow.evaluate(_NARROW_CHECK)
+    _shot(narrow, page, NARROW)
+    narrow.close()
+    assert not problems, f"{page} at {WIDE} px: {problems}"
+    assert not broken_images, f"{page}: images that did not load: {broken_images}"
+    if re.fullmatch(r"book/\d\d_\w+\.html", page):
+        assert re.match(r"\d+\. \S", title.strip()), f"{page}: the chapter title has no number: {title!r}"
+    assert not cut, f"{page} at {NARROW} px: display equations cut off: {cut}"
     assert not errors, f"{page}: JavaScript errors: {errors}"
     assert not failed, f"{page}: requests that failed: {failed}"
+
+
+def test_the_reader_check_catches_an_overlong_equation(server, browser):
+    # The check must fail on what it is there to catch: an equation MathJax cannot break
+    # (one long fraction), a code line of 150 characters, raw TeX, a duplicate id, a bare step id.
+    page = "book/07_qfunction.html"
+    if not (HTML / page).exists():
+        _unavailable(f"no {page} in the built book")
+    tab = _open(browser, server, page, WIDE)
+    assert tab.evaluate(_READER_CHECK, _step_ids()) == []
+    long_fraction = "\\frac{" + " + ".join(f"x_{{{k}}}^2" for k in range(60)) + "}{N}"
+    tab.evaluate(r"""(tex) => {
+        const main = document.querySelector('main');
+        const div = document.createElement('div');
+        div.className = 'math notranslate nohighlight';
+        div.textContent = '\\[' + tex + '\\]';
+        main.querySelector('p').after(div);
+        return MathJax.typesetPromise([div]);
+    }""", long_fraction)
+    problems = tab.evaluate(_READER_CHECK, _step_ids())
+    assert any(p.startswith("display equation wider than its column") for p in problems), problems
+    tab.evaluate(r"""() => {
+        const main = document.querySelector('main');
+        const p = document.createElement('p');
+        p.innerHTML = 'As $\\frac{a}{b}$ shows, see S24 and chapter 9.';
+        p.id = main.querySelector('[id]').id;
+        main.appendChild(p);
+        const pre = document.createElement('div');
+        pre.className = 'highlight';
+        pre.innerHTML = '<pre>' + 'x'.repeat(150) + '</pre>';
+        main.appendChild(pre);
+    }""")
+    problems = " | ".join(tab.evaluate(_READER_CHECK, _step_ids()))
+    for expected in ("raw TeX outside math", "duplicate ids", "not linked: chapter 9", "code wider than its box"):
+        assert expected in problems, problems
+    tab.close()
 
 
 @pytest.mark.parametrize("page", pages() or ["(no built book)"])
