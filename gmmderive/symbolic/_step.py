@@ -362,8 +362,18 @@ class Step:
         """The same step claiming another left-hand side (its display follows)."""
         return replace(self, lhs=sp.sympify(lhs), lhs_display=None)
 
+    def _equation_latex(self) -> str:
+        left = self.lhs if self.lhs_display is None else self.lhs_display
+        if _is_matrix(self.rhs) and self.relation == "=" and max(len(latex(v)) for v in self.rhs) > 60:
+            # a matrix of long entries, one entry per line: (Σ_e)_{12} = ...
+            rows, cols = self.rhs.shape
+            lines = [rf"\left({latex(left)}\right)_{{{r + 1}{c + 1}}} &= {latex(self.rhs[r, c])}"
+                     for r in range(rows) for c in range(cols)]
+            return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
+        return latex(self.equation)
+
     def _claim_markdown(self) -> str:
-        text = f"$$ {latex(self.equation)} $$\n\n*Why:* {self.justification}"
+        text = f"$$ {self._equation_latex()} $$\n\n*Why:* {self.justification}"
         if self.hypotheses:
             text += "\n\n*Using:* " + "; ".join(f"{h.name}, ${latex(h.statement)}$" for h in self.hypotheses)
         return text
