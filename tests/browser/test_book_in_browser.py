@@ -206,7 +206,7 @@ def test_page_as_a_reader_sees_it(page, server, browser):
     broken_images = tab.evaluate(
         "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
     )
-    title = tab.evaluate("(document.querySelector('main h1') || {}).textContent || ''")
+    title = tab.evaluate("(document.querySelector('main h1:has(a.headerlink)') || {}).textContent || ''")
     _shot(tab, page, WIDE)
     tab.close()
     narrow = _open(browser, server, page, NARROW)
