@@ -786,7 +786,7 @@ U1 = Step(
 _mu_old = sp.Symbol("mu_old", real=True)
 
 R1 = Step(
-    "R1", 14, "σ with the old mean overestimates: the parallel-axis identity",
+    "R1", 14, "the variance about the old mean is larger by (μ_e − μ_old)²: the parallel-axis identity",
     lhs=sample_sum(rho[i, e] * (x[i] - _mu_old) ** 2),
     rhs=sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2) + gamma[e] * (mu[e] - _mu_old) ** 2,
     justification=r"With $\mu_e$ the update S24, the weighted squared deviations about any other point exceed those about $\mu_e$ by $\gamma_e (\mu_e - \mu_{\mathrm{old}})^2$.",
