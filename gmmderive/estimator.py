@@ -198,10 +198,13 @@ class GaussianMixture1D:
         return 2 * d if self.equal_variance else 3 * d - 1
 
     def bic(self, x) -> float:
-        """Bayesian information criterion ``-2 log p(x; θ) + p log N`` (lower is better)."""
+        """Bayesian information criterion ``-2 log p(x; θ) + n_θ log N`` (lower is better).
+
+        ``n_θ`` is :meth:`n_parameters`, the number of free parameters.
+        """
         ll = self.score_samples(x)
         return -2.0 * float(ll.sum()) + self.n_parameters() * np.log(ll.size)
 
     def aic(self, x) -> float:
-        """Akaike information criterion ``-2 log p(x; θ) + 2p`` (lower is better)."""
+        """Akaike information criterion ``-2 log p(x; θ) + 2 n_θ`` (lower is better)."""
         return -2.0 * float(self.score_samples(x).sum()) + 2.0 * self.n_parameters()

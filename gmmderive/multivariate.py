@@ -246,3 +246,45 @@ def fit(X, n_components: int, *, init=None, max_iter: int = DEFAULT_MAX_ITER, to
     order = np.lexsort(params.means.T[::-1])
     params = MVGMMParams(params.weights[order], params.means[order], params.covariances[order])
     return MVFitResult(params, history[-1], np.array(history), n_iter, converged, resp[order].T)
+
+
+def em_path(X, init: MVGMMParams, n_iter: int, *, cov_floor: float = 1e-6):
+    """The parameters after each of ``n_iter`` EM iterations, for watching EM work.
+
+    The same iteration as :func:`fit` (E-step, then the M-step with the covariances held at
+    least ``cov_floor`` times the variance of each column), without a stopping rule and
+    without sorting the components: ``path[k]`` is θ^{[k]} in the order of ``init``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, p)
+    init : MVGMMParams
+        θ^{[0]} (moved inside the floor first, as :func:`fit` does).
+    n_iter : int
+        Number of iterations.
+    cov_floor : float, default 1e-6
+
+    Returns
+    -------
+    params : list of MVGMMParams, length n_iter + 1
+    log_likelihoods : ndarray, shape (n_iter + 1,)
+        Never decreasing (up to rounding).
+    """
+    X = check_data_nd(X)
+    if not isinstance(init, MVGMMParams):
+        raise ValueError(f"init must be an MVGMMParams, got {init!r}")
+    if init.n_dims != X.shape[1]:
+        raise ValueError(f"init has dimension {init.n_dims} but X has {X.shape[1]} columns")
+    n_iter = check_positive_int(n_iter, "n_iter", minimum=0)
+    floor = check_nonnegative_float(cov_floor, "cov_floor") * np.var(X, axis=0)
+    params = MVGMMParams(init.weights, init.means,
+                         np.array([floored_covariance(s, floor) for s in init.covariances]))
+    path = [params]
+    resp, ll = _normalize_log_dn(_log_joint_dn(X, params))
+    lls = [float(ll.sum())]
+    for _ in range(n_iter):
+        params = m_step(X, resp.T, cov_floor=floor)
+        resp, ll = _normalize_log_dn(_log_joint_dn(X, params))
+        path.append(params)
+        lls.append(float(ll.sum()))
+    return path, np.array(lls)

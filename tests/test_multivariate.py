@@ -105,3 +105,21 @@ def test_floored_covariance_is_the_constrained_maximizer():
             assert q(other) <= q(best) + 1e-12
     inside = np.diag(floor) * 3
     np.testing.assert_array_equal(mv.floored_covariance(inside, floor), inside)
+
+
+def test_em_path_is_the_iteration_of_fit():
+    start = mv.initial_params(FAITHFUL, 2, seed=0)
+    path, lls = mv.em_path(FAITHFUL, start, 12)
+    assert len(path) == 13 and lls.shape == (13,)
+    assert _monotone(lls)
+    np.testing.assert_array_equal(path[0].means, start.means)
+    res = mv.fit(FAITHFUL, 2, init=start, max_iter=12, tol=0.0)
+    order = np.lexsort(path[-1].means.T[::-1])
+    np.testing.assert_allclose(path[-1].means[order], res.params.means, rtol=1e-12)
+    np.testing.assert_allclose(path[-1].covariances[order], res.params.covariances, rtol=1e-12)
+    assert lls[-1] == pytest.approx(res.log_likelihood, rel=1e-12)
+    np.testing.assert_allclose(lls, res.history, rtol=1e-12)
+    with pytest.raises(ValueError, match="MVGMMParams"):
+        mv.em_path(FAITHFUL, "kmeans++", 3)
+    with pytest.raises(ValueError, match="dimension"):
+        mv.em_path(FAITHFUL[:, :1], start, 3)

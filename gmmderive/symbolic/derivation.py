@@ -921,7 +921,7 @@ B1 = Step(
     "B1", 18, "free parameters of the GMM",
     lhs=sp.Add(D - 1, D, D, evaluate=False),
     rhs=3 * D - 1,
-    justification=r"$D$ weights with one constraint $\sum_d \pi_d = 1$, $D$ means and $D$ standard deviations: $p = 3D - 1$ ($2D$ with one shared $\sigma$).",
+    justification=r"$D$ weights with one constraint $\sum_d \pi_d = 1$, $D$ means and $D$ standard deviations: $n_\theta = 3D - 1$ ($2D$ with one shared $\sigma$).",
     method=by_rewriting(),
 )
 
