@@ -247,11 +247,23 @@ def _fit(args) -> int:
     try:
         data = read_column(args.file, args.column, sep=args.sep, decimal=args.decimal, header=args.header)
         x = data.values
+        w = None
+        if args.weights is not None:
+            if args.weights == data.name:
+                raise InputError(f"--weights names the fitted column {args.weights!r}: choose another column")
+            w = read_column(args.file, args.weights, sep=args.sep, decimal=args.decimal, header=args.header).values
+            if w.size != x.size:
+                raise InputError(f"column {args.weights!r} has {w.size} values, column {data.name!r} {x.size}")
+            if (w < 0).any():
+                i = int(np.flatnonzero(w < 0)[0])
+                raise InputError(f"weights must be >= 0: value {w[i]:g} in column {args.weights!r} (row {i + 1})")
+            if not (w > 0).any():
+                raise InputError(f"every weight in column {args.weights!r} is 0: nothing to fit")
         if args.k < 1:
             raise InputError(f"-k must be at least 1, got {args.k}")
         if args.n_init < 1:
             raise InputError(f"--n-init must be at least 1, got {args.n_init}")
-        n_distinct = np.unique(x).size
+        n_distinct = np.unique(x if w is None else x[w > 0]).size
         if n_distinct < max(args.k, 2):
             raise InputError(
                 f"{n_distinct} distinct value(s) in the data: too few for a mixture of {args.k} component(s)"
@@ -271,8 +283,8 @@ def _fit(args) -> int:
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(x)
-        notes = sorted({str(w.message) for w in caught})
+            model.fit(x, sample_weight=w)
+        notes = sorted({str(m.message) for m in caught})
         if args.plot:
             _plot(x, model.params_, args.plot, f"{os.path.basename(args.file)}: {args.k} components")
     except (InputError, ValueError) as exc:
@@ -285,6 +297,8 @@ def _fit(args) -> int:
         "separator": data.separator,
         "decimal": data.decimal,
         "n_samples": int(x.size),
+        "weights": args.weights,
+        "total_weight": float(x.size if w is None else w.sum()),
         "n_components": args.k,
         "equal_variance": bool(args.equal_variance),
         "components": [
@@ -292,8 +306,8 @@ def _fit(args) -> int:
             for c in range(p.n_components)
         ],
         "log_likelihood": float(model.log_likelihood_),
-        "bic": float(model.bic(x)),
-        "aic": float(model.aic(x)),
+        "bic": float(model.bic(x, sample_weight=w)),
+        "aic": float(model.aic(x, sample_weight=w)),
         "n_iter": int(model.n_iter_),
         "converged": bool(model.converged_),
         "warnings": notes,
@@ -305,6 +319,8 @@ def _fit(args) -> int:
     sep_name = SEPARATORS.get(data.separator, repr(data.separator))
     print(f"read {x.size} values from {source} of {args.file} "
           f"(separator: {sep_name}, decimal mark {data.decimal!r})")
+    if w is not None:
+        print(f"weighted by column {args.weights!r}: total weight {result['total_weight']:g}")
     print(f"{x.size} samples, {args.k} component(s){' with one shared σ' if args.equal_variance else ''}, "
           "sorted by mean:")
     print("   c    weight          mean           std")
@@ -353,6 +369,8 @@ def main(argv=None) -> int:
     f.add_argument("file", help="CSV file with a header row, or one number per line")
     f.add_argument("--column", help="column to fit (optional if the file has one column)")
     f.add_argument("-k", type=int, required=True, help="number of components D")
+    f.add_argument("--weights", metavar="W", default=None,
+                   help="column of sample weights (counts of each value, >= 0): each row counts W times")
     f.add_argument("--sep", default=None,
                    help="field separator (default: the comma, semicolon or tab of the first line)")
     f.add_argument("--decimal", default=".", choices=[".", ","], help="decimal mark (default '.')")

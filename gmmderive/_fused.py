@@ -216,6 +216,43 @@ def _log_likelihood_block(n, shift, total, run):
 
 
 @nb.njit(**_SUMS)
+def _log_likelihood_block_w(w, j0, n, shift, total):
+    """Σ_j w_j (shift[j] + log total[j]); total → 1 / total in place (weighted samples)."""
+    ll = 0.0
+    for j in range(n):
+        wj = w[j0 + j]
+        if wj > 0.0:  # a zero weight removes its sample, whatever its density
+            ll += wj * (shift[j] + math.log(total[j]))
+        total[j] = 1.0 / total[j]
+    return ll
+
+
+@nb.njit(**_SUMS)
+def _sums_block_w(x, w, j0, n, centers, scaled, inv_total, part, b, resp_out, write_resp):
+    """As :func:`_sums_block`, each sample's ρ counted w_i times in γ, S1 and S2."""
+    for c in range(centers.size):
+        center = centers[c]
+        row = scaled[c]
+        cu = np.uint64(c)
+        g = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(n):
+            r = row[j] * inv_total[j]
+            wr = r * w[j0 + j]
+            d = x[j0 + j] - center
+            g += wr
+            s1 += wr * d
+            s2 += wr * d * d
+        part[b, 1, c] = g
+        part[b, 2, c] = s1
+        part[b, 3, c] = s2
+        if write_resp:
+            for j in range(n):
+                resp_out[cu, j0 + j] = row[j] * inv_total[j]
+
+
+@nb.njit(**_SUMS)
 def _sums_block(x, j0, n, centers, scaled, inv_total, part, b, resp_out, write_resp):
     """ρ = scaled · inv_total per class; part[b] += (γ, S1, S2) about ``centers``."""
     for c in range(centers.size):
@@ -240,8 +277,11 @@ def _sums_block(x, j0, n, centers, scaled, inv_total, part, b, resp_out, write_r
 
 
 @nb.njit(**_JIT)
-def _blocks(x, means, scale, const, centers, first, stop, run, part, resp_out, write_resp):
-    """Blocks ``first`` .. ``stop - 1``: part[b] = (log-likelihood, γ, S1, S2) of block b."""
+def _blocks(x, w, weighted, means, scale, const, centers, first, stop, run, part, resp_out, write_resp):
+    """Blocks ``first`` .. ``stop - 1``: part[b] = (log-likelihood, γ, S1, S2) of block b.
+
+    ``weighted``: sample i counts ``w[i]`` times (otherwise ``w`` is not read).
+    """
     d = means.size
     log_joint = np.empty((d, BLOCK))
     shift = np.empty(BLOCK)
@@ -251,8 +291,12 @@ def _blocks(x, means, scale, const, centers, first, stop, run, part, resp_out, w
         n = np.uint64(min(BLOCK, x.size - b * BLOCK))
         _log_joint_block(x, j0, n, means, scale, const, log_joint, shift)
         _exp_block(n, log_joint, shift, total)
-        part[b, 0, 0] = _log_likelihood_block(n, shift, total, run)
-        _sums_block(x, j0, n, centers, log_joint, total, part, b, resp_out, write_resp)
+        if weighted:
+            part[b, 0, 0] = _log_likelihood_block_w(w, j0, n, shift, total)
+            _sums_block_w(x, w, j0, n, centers, log_joint, total, part, b, resp_out, write_resp)
+        else:
+            part[b, 0, 0] = _log_likelihood_block(n, shift, total, run)
+            _sums_block(x, j0, n, centers, log_joint, total, part, b, resp_out, write_resp)
 
 
 # --------------------------------------------------------------------------
@@ -301,7 +345,7 @@ def _n_threads(n_blocks: int) -> int:
     return max(1, min(cap, n_blocks // MIN_BLOCKS_PER_THREAD))
 
 
-def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_out=None):
+def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_out=None, weights=None):
     """The E-step of ``params`` reduced to the sums the M-step needs, in one pass.
 
     Parameters
@@ -313,13 +357,16 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
         Deviations are taken about these (default: ``params.means``).
     resp_out : ndarray, shape (D, N), optional
         If given, filled with the responsibilities ρ (class by row).
+    weights : ndarray, shape (N,), optional
+        Sample weights w_i >= 0 (float64, C-contiguous): every sum below is weighted.
 
     Returns
     -------
     log_likelihood : float
-        ``log p(𝒟; params)``.
+        ``log p(𝒟; params)`` (``Σ_i w_i log p(x^{[i]}; params)`` with weights).
     gamma, s1, s2 : ndarray, shape (D,)
-        γ_e, Σ_i ρ_e^{[i]} (x^{[i]} - c_e) and Σ_i ρ_e^{[i]} (x^{[i]} - c_e)².
+        γ_e, Σ_i ρ_e^{[i]} (x^{[i]} - c_e) and Σ_i ρ_e^{[i]} (x^{[i]} - c_e)² (each term
+        times w_i with weights).
     """
     d = params.n_components
     # Fresh writable copies: read-only arrays (GMMParams') would compile a second signature.
@@ -331,7 +378,8 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
     run = np.uint64(max(1, min(BLOCK, int(690.0 / math.log(d)))) if d > 1 else BLOCK)  # d^run < 1e300
     write = resp_out is not None
     out = resp_out if write else np.empty((1, 1))
-    args = (x, means, scale, const, centers)
+    weighted = weights is not None
+    args = (x, weights if weighted else np.empty(1), weighted, means, scale, const, centers)
     threads = _n_threads(n_blocks)
     if threads == 1:
         _blocks(*args, 0, n_blocks, run, part, out, write)
@@ -347,13 +395,14 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
     return float(sums[0, 0]), sums[1], sums[2], sums[3]
 
 
-def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams):
-    """``log p(𝒟; params)`` and the (D, N) responsibilities, from one pass."""
+def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams, weights=None):
+    """``log p(𝒟; params)`` (weighted, with weights) and the (D, N) responsibilities, from one pass."""
     resp = np.empty((params.n_components, x.size))
-    return sufficient_statistics(x, params, resp_out=resp)[0], resp
+    return sufficient_statistics(x, params, resp_out=resp, weights=weights)[0], resp
 
 
-def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, equal_variance: bool = False):
+def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, equal_variance: bool = False,
+                 weights=None):
     """One EM iteration from ``params``: the E-step and the M-step in one pass (two, rarely).
 
     Returns
@@ -364,8 +413,11 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
         :func:`gmmderive.m_step` of the responsibilities of ``params`` (``previous=params``).
     collapsed, empty : ndarray of bool, shape (D,)
         Which σ_e were raised to ``std_floor``; which classes had no responsibility mass.
+
+    With ``weights`` (N,), sample i counts w_i times: the weighted log-likelihood and
+    M-step of chapter 21 (N becomes Σ_i w_i).
     """
-    ll, gamma, s1, s2 = sufficient_statistics(x, params)
+    ll, gamma, s1, s2 = sufficient_statistics(x, params, weights=weights)
     safe_gamma = _safe_mass(gamma)
     empty = gamma < EMPTY_CLASS_MASS
     means = params.means + s1 / safe_gamma  # S24
@@ -373,11 +425,11 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
     if np.any(~empty & (sq_dev < RECENTRE_BELOW * s2)):
         # μ_e moved far: the shift correction would cancel (and c_e + S1_e/γ_e lose digits),
         # so sum again about the new μ: a small, accurate correction of both.
-        _, _, s1, s2 = sufficient_statistics(x, params, centers=means)
+        _, _, s1, s2 = sufficient_statistics(x, params, centers=means, weights=weights)
         means = means + s1 / safe_gamma
         sq_dev = s2 - s1 * s1 / safe_gamma
     new, collapsed, empty = _params_from_statistics(
-        x.size, gamma, means, np.maximum(sq_dev, 0.0),
+        x.size if weights is None else float(weights.sum()), gamma, means, np.maximum(sq_dev, 0.0),
         previous=params, std_floor=std_floor, equal_variance=equal_variance,
     )
     return ll, new, collapsed, empty

@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _e_step_dn, _m_step_dn
+from .core import _log_joint_dn, _m_step_dn, _normalize_log_dn
 from .params import GMMParams
 
 NAME = "numpy"
 
 
-def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams):
-    """``log p(𝒟; params)`` and the (D, N) responsibilities."""
-    resp, ll = _e_step_dn(x, params)
-    return ll, resp
+def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams, weights=None):
+    """``log p(𝒟; params)`` (``Σ_i w_i log p(x^{[i]})`` with weights) and the (D, N) responsibilities."""
+    resp, log_dens = _normalize_log_dn(_log_joint_dn(x, params))
+    return _total(log_dens, weights), resp
 
 
-def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, equal_variance: bool = False):
+def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, equal_variance: bool = False,
+                 weights=None):
     """One EM iteration from ``params``: ``(log p(𝒟; params), new params, collapsed, empty)``."""
-    resp, ll = _e_step_dn(x, params)
+    ll, resp = log_likelihood_and_responsibilities(x, params, weights)
     new, collapsed, empty = _m_step_dn(x, resp, previous=params, std_floor=std_floor,
-                                       equal_variance=equal_variance)
+                                       equal_variance=equal_variance, weights=weights)
     return ll, new, collapsed, empty
+
+
+def _total(log_dens, weights) -> float:
+    if weights is None:
+        return float(log_dens.sum())
+    return float(weights @ np.where(weights > 0, log_dens, 0.0))  # a zero weight removes its sample

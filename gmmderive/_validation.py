@@ -64,6 +64,40 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
     return arr
 
 
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    """Return the weights as a new float64 array of shape (N,), or None for None; else raise.
+
+    A weight is how much a sample counts (a count of repeated values, a survey weight):
+    finite and >= 0, not all 0. A zero weight removes its sample.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, (str, bytes)):
+        raise ValueError("sample_weight must be numeric, got a string")
+    raw = np.asarray(sample_weight)
+    if raw.dtype.kind == "b":
+        raise ValueError("sample_weight holds booleans, not numbers; to select samples, index x with the mask")
+    if raw.dtype.kind not in "iuf":
+        raise ValueError(f"sample_weight must be real numbers, got dtype {raw.dtype}")
+    w = np.array(raw, dtype=np.float64, copy=True)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0].copy()
+    if w.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-D (one weight per sample), got shape {w.shape}")
+    if w.size != n_samples:
+        raise ValueError(f"sample_weight has {w.size} weights for {n_samples} samples")
+    bad = ~np.isfinite(w)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"sample_weight contains NaN or ±inf (the first at index {i}: {w[i]!r})")
+    if (w < 0).any():
+        i = int(np.flatnonzero(w < 0)[0])
+        raise ValueError(f"sample_weight must be >= 0; weight {i} is {w[i]!r}")
+    if not (w > 0).any():
+        raise ValueError("sample_weight is 0 for every sample: nothing to fit")
+    return w
+
+
 def check_responsibilities(resp, n_samples: int) -> np.ndarray:
     """Return ``resp`` as a float64 array of shape (N, D), or raise."""
     try:

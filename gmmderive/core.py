@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from ._validation import check_data, check_nonnegative_float, check_responsibilities
+from ._validation import check_data, check_nonnegative_float, check_responsibilities, check_sample_weight
 from .params import GMMParams
 
 LOG_2PI = float(np.log(2.0 * np.pi))
@@ -207,12 +207,19 @@ def log_density(x, params: GMMParams) -> np.ndarray:
     return log_dens
 
 
-def log_likelihood(x, params: GMMParams) -> float:
-    """The log-likelihood ``log p(𝒟; θ) = Σ_i log Σ_d π_d N(x^{[i]}; μ_d, σ_d)``."""
-    return float(log_density(x, params).sum())
+def log_likelihood(x, params: GMMParams, *, sample_weight=None) -> float:
+    """The log-likelihood ``log p(𝒟; θ) = Σ_i log Σ_d π_d N(x^{[i]}; μ_d, σ_d)``.
+
+    With ``sample_weight`` (shape (N,), each w_i >= 0), the weighted log-likelihood
+    ``Σ_i w_i log p(x^{[i]}; θ)``: integer weights count repeated samples.
+    """
+    xs = check_data(x)
+    w = check_sample_weight(sample_weight, xs.size)
+    dens = log_density(xs, params)
+    return float(dens.sum() if w is None else w @ np.where(w > 0, dens, 0.0))
 
 
-def q_function(x, resp, params: GMMParams, *, include_constant: bool = True) -> float:
+def q_function(x, resp, params: GMMParams, *, include_constant: bool = True, sample_weight=None) -> float:
     """The lecture's Q-function (S8-S10).
 
     ``Q(𝒟; θ^{[k]}, θ) = Σ_i Σ_c ρ_c^{[i]} log p(Z=c, X=x^{[i]}; θ)``, where the
@@ -229,6 +236,8 @@ def q_function(x, resp, params: GMMParams, *, include_constant: bool = True) -> 
     include_constant : bool, default True
         With False, the term ``-½ log(2π) Σ_i Σ_c ρ_c^{[i]}`` is dropped, as the
         lecture does at S10 (it does not move the argmax).
+    sample_weight : array_like, shape (N,), optional
+        The weighted Q, ``Σ_i w_i Σ_c ρ_c^{[i]} log p(Z=c, X=x^{[i]}; θ)`` (chapter 21).
 
     Returns
     -------
@@ -246,6 +255,9 @@ def q_function(x, resp, params: GMMParams, *, include_constant: bool = True) -> 
             f"responsibilities have {r.shape[1]} columns but params have "
             f"{params.n_components} components"
         )
+    w = check_sample_weight(sample_weight, xs.size)
+    if w is not None:
+        r = r * w[:, np.newaxis]
     lj = _log_joint_dn(xs, params).T
     terms = r * np.where(r > 0, lj, 0.0)
     q = float(terms.sum())
@@ -286,13 +298,16 @@ def _safe_mass(gamma):
     return np.where(gamma < EMPTY_CLASS_MASS, 1.0, gamma)
 
 
-def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False):
+def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False, weights=None):
     """M-step on (D, N) responsibilities; returns (params, collapsed, empty).
 
     ``collapsed[c]`` says σ_c was raised to ``std_floor``; ``empty[c]`` says
     γ_c was below :data:`EMPTY_CLASS_MASS` and μ_c, σ_c were kept from
-    ``previous``.
+    ``previous``. With ``weights`` (N,), every sum over samples is weighted: γ_e =
+    Σ_i w_i ρ_e^{[i]}, and N becomes Σ_i w_i (chapter 21).
     """
+    if weights is not None:
+        resp_dn = resp_dn * weights  # w_i ρ_e^{[i]}: the weighted updates are the same formulas
     gamma = resp_dn.sum(axis=1)
     safe_gamma = _safe_mass(gamma)
     means = (resp_dn @ x) / safe_gamma  # S24
@@ -304,8 +319,9 @@ def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False
         np.subtract(x, means[c], out=dev)
         np.square(dev, out=dev)
         sq_dev[c] = resp_dn[c] @ dev
+    n = x.size if weights is None else float(weights.sum())
     return _params_from_statistics(
-        x.size, gamma, means, sq_dev, previous=previous, std_floor=std_floor, equal_variance=equal_variance
+        n, gamma, means, sq_dev, previous=previous, std_floor=std_floor, equal_variance=equal_variance
     )
 
 
@@ -359,7 +375,8 @@ def warn_degenerate(collapsed, empty, std_floor: float, stacklevel: int = 3) -> 
 
 
 def m_step(
-    x, resp, *, previous: GMMParams | None = None, std_floor: float = 0.0, equal_variance: bool = False
+    x, resp, *, previous: GMMParams | None = None, std_floor: float = 0.0, equal_variance: bool = False,
+    sample_weight=None,
 ) -> GMMParams:
     """The M-step: the parameters that maximize Q for the given responsibilities.
 
@@ -383,6 +400,11 @@ def m_step(
         The model with one standard deviation shared by all classes
         (mclust's "E", scikit-learn's ``tied``): ``σ² = Σ_e Σ_i ρ_e^{[i]}
         (x^{[i]} - μ_e)² / N``.
+    sample_weight : array_like, shape (N,), optional
+        How much each sample counts (w_i >= 0): the weighted updates of chapter 21,
+        ``π_e = Σ_i w_i ρ_e^{[i]} / Σ_i w_i``, ``μ_e = Σ_i w_i ρ_e^{[i]} x^{[i]} /
+        Σ_i w_i ρ_e^{[i]}`` and σ_e likewise about the new μ_e. Integer weights give
+        the M-step of the data with each sample repeated w_i times.
 
     Returns
     -------
@@ -390,6 +412,7 @@ def m_step(
     """
     xs = check_data(x)
     r = check_responsibilities(resp, xs.size)
+    w = check_sample_weight(sample_weight, xs.size)
     std_floor = check_nonnegative_float(std_floor, "std_floor")
     row_err = np.abs(r.sum(axis=1) - 1.0)
     if (row_err > ROW_SUM_TOL).any():
@@ -402,7 +425,7 @@ def m_step(
                 f"previous has {previous.n_components} components, responsibilities have {r.shape[1]}"
             )
     new, collapsed, empty = _m_step_dn(
-        xs, r.T, previous=previous, std_floor=std_floor, equal_variance=bool(equal_variance)
+        xs, r.T, previous=previous, std_floor=std_floor, equal_variance=bool(equal_variance), weights=w
     )
     warn_degenerate(collapsed, empty, std_floor)
     return new

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_data, check_positive_int, check_seed
+from ._validation import check_data, check_positive_int, check_sample_weight, check_seed
 from .core import log_density, responsibilities
 from .fit import DEFAULT_MAX_ITER, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
 from .params import GMMParams
@@ -122,8 +122,12 @@ class GaussianMixture1D:
 
     # -- fitting -------------------------------------------------------------
 
-    def fit(self, x, y=None) -> "GaussianMixture1D":
-        """Fit the mixture to ``x`` (shape (N,) or (N, 1)); ``y`` is ignored."""
+    def fit(self, x, y=None, sample_weight=None) -> "GaussianMixture1D":
+        """Fit the mixture to ``x`` (shape (N,) or (N, 1)); ``y`` is ignored.
+
+        ``sample_weight`` (shape (N,), w_i >= 0): how much each sample counts, as in
+        :func:`gmmderive.fit`.
+        """
         result = fit(
             x,
             self.n_components,
@@ -135,6 +139,7 @@ class GaussianMixture1D:
             std_floor=self.std_floor,
             equal_variance=self.equal_variance,
             reject_degenerate=self.reject_degenerate,
+            sample_weight=sample_weight,
         )
         self.result_ = result
         self.params_ = result.params
@@ -149,9 +154,9 @@ class GaussianMixture1D:
         self._n_train = check_data(x).size
         return self
 
-    def fit_predict(self, x, y=None) -> np.ndarray:
+    def fit_predict(self, x, y=None, sample_weight=None) -> np.ndarray:
         """Fit, then return the most responsible class of each sample."""
-        return self.fit(x).predict(x)
+        return self.fit(x, sample_weight=sample_weight).predict(x)
 
     def _fitted(self) -> GMMParams:
         if not hasattr(self, "params_"):
@@ -172,9 +177,19 @@ class GaussianMixture1D:
         """Log of the mixture density at each sample, shape (N,)."""
         return log_density(x, self._fitted())
 
-    def score(self, x, y=None) -> float:
-        """Mean log-likelihood per sample (scikit-learn's convention)."""
-        return float(np.mean(self.score_samples(x)))
+    def _weighted_log_likelihood(self, x, sample_weight):
+        """(Σ_i w_i log p(x^{[i]}), Σ_i w_i): the log-likelihood and the effective sample size."""
+        dens = self.score_samples(x)
+        w = check_sample_weight(sample_weight, dens.size)
+        if w is None:
+            return float(dens.sum()), float(dens.size)
+        return float(w @ np.where(w > 0, dens, 0.0)), float(w.sum())
+
+    def score(self, x, y=None, sample_weight=None) -> float:
+        """Mean log-likelihood per sample (scikit-learn's convention); with weights,
+        ``Σ_i w_i log p(x^{[i]}) / Σ_i w_i``."""
+        ll, n_eff = self._weighted_log_likelihood(x, sample_weight)
+        return ll / n_eff
 
     def sample(self, n_samples: int = 1, seed=None):
         """Draw samples from the fitted mixture.
@@ -197,14 +212,20 @@ class GaussianMixture1D:
         d = self._fitted().n_components
         return 2 * d if self.equal_variance else 3 * d - 1
 
-    def bic(self, x) -> float:
+    def bic(self, x, sample_weight=None) -> float:
         """Bayesian information criterion ``-2 log p(x; θ) + n_θ log N`` (lower is better).
 
-        ``n_θ`` is :meth:`n_parameters`, the number of free parameters.
+        ``n_θ`` is :meth:`n_parameters`, the number of free parameters. With weights the
+        log-likelihood is ``Σ_i w_i log p(x^{[i]})`` and N is the effective sample size
+        ``N_eff = Σ_i w_i``: for counts, the BIC of the data with each sample repeated w_i
+        times. (For survey weights that do not count observations, rescale them to sum to
+        the number of observations first: BIC depends on their scale through N_eff.)
         """
-        ll = self.score_samples(x)
-        return -2.0 * float(ll.sum()) + self.n_parameters() * np.log(ll.size)
+        ll, n_eff = self._weighted_log_likelihood(x, sample_weight)
+        return -2.0 * ll + self.n_parameters() * np.log(n_eff)
 
-    def aic(self, x) -> float:
-        """Akaike information criterion ``-2 log p(x; θ) + 2 n_θ`` (lower is better)."""
-        return -2.0 * float(self.score_samples(x).sum()) + 2.0 * self.n_parameters()
+    def aic(self, x, sample_weight=None) -> float:
+        """Akaike information criterion ``-2 log p(x; θ) + 2 n_θ`` (lower is better);
+        with weights, ``log p`` is ``Σ_i w_i log p(x^{[i]})``."""
+        ll, _ = self._weighted_log_likelihood(x, sample_weight)
+        return -2.0 * ll + 2.0 * self.n_parameters()

@@ -30,6 +30,17 @@ rounding (tested). For N ≥ 131,072 the pass is split between the available cor
 environment variable ``GMMDERIVE_NUM_THREADS`` caps their number. The result is bit for bit
 the same for any number of threads.
 
+Weighted data
+-------------
+``sample_weight`` makes sample i count w_i times (counts of repeated values, histogram bins,
+survey weights): every sum over samples in the E- and M-step is weighted (chapter 21 of the
+book), N becomes Σ_i w_i, and the log-likelihood is Σ_i w_i log p(x^{[i]}; θ). Integer
+weights give the fit of the data with each sample repeated w_i times; a zero weight removes
+its sample; weights scaled by a constant give the same parameters (the stopping rule applies
+``tol`` to the weighted log-likelihood, which scales with them). ``compress=True`` fits the
+distinct values of ``x`` with their counts: the fit of the raw data, to rounding, in time
+that grows with the number of distinct values.
+
 Order of components
 -------------------
 Results are in canonical order: components sorted by mean (ties by standard
@@ -45,7 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._engine import engine
-from ._validation import check_data, check_nonnegative_float, check_positive_int, check_seed
+from ._validation import check_data, check_nonnegative_float, check_positive_int, check_sample_weight, check_seed
 from .core import _m_step_dn, warn_degenerate
 from .params import MIN_STD, GMMParams
 
@@ -113,12 +124,18 @@ class FitResult:
 # --------------------------------------------------------------------------
 
 
-def _params_from_labels(x: np.ndarray, labels: np.ndarray, n_components: int) -> GMMParams:
+def _params_from_labels(x: np.ndarray, labels: np.ndarray, n_components: int, w=None) -> GMMParams:
     """Hard-assignment M-step: the weight, mean and std of each labelled group."""
     onehot = np.zeros((n_components, x.size))
     onehot[labels, np.arange(x.size)] = 1.0
-    params, _, _ = _m_step_dn(x, onehot, std_floor=_INIT_MIN_STD * x.std() / n_components)
+    spread = x.std() if w is None else _weighted_std(x, w)
+    params, _, _ = _m_step_dn(x, onehot, std_floor=_INIT_MIN_STD * spread / n_components, weights=w)
     return params
+
+
+def _weighted_std(x: np.ndarray, w: np.ndarray) -> float:
+    mean = float(w @ x) / float(w.sum())
+    return float(np.sqrt(w @ (x - mean) ** 2 / w.sum()))
 
 
 def _nearest(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -156,17 +173,27 @@ def initial_params(x, n_components: int, strategy: str = "quantile", seed=None) 
     return _initial_params(xs, d, strategy, check_seed(seed))
 
 
-def _initial_params(xs: np.ndarray, d: int, strategy: str, rng: np.random.Generator) -> GMMParams:
-    """:func:`initial_params` on data already checked (fit checks once for all its starts)."""
+def _initial_params(xs: np.ndarray, d: int, strategy: str, rng: np.random.Generator, w=None) -> GMMParams:
+    """:func:`initial_params` on data already checked (fit checks once for all its starts).
+
+    With weights ``w`` a sample counts w_i times: the same start as the data with each
+    sample repeated (ranks are cumulative weights; the random strategies draw distinct values).
+    """
     if strategy == "quantile":
         # Group by rank; ties take the rank of their first member, so that a
         # run of equal values is never split between two groups.
-        labels = np.searchsorted(np.sort(xs), xs, side="left") * d // xs.size
+        if w is None:
+            labels = np.searchsorted(np.sort(xs), xs, side="left") * d // xs.size
+        else:
+            order = np.argsort(xs, kind="stable")
+            before = np.concatenate([[0.0], np.cumsum(w[order])])  # weight of the samples below
+            first = np.searchsorted(xs[order], xs, side="left")
+            labels = np.minimum(np.floor(before[first] * d / before[-1]).astype(np.intp), d - 1)
         if np.unique(labels).size < d:  # heavy ties: fall back to distinct-value quantiles
             values = np.unique(xs)
             centers = values[(np.arange(d) * values.size) // d + (values.size // d) // 2]
             labels = _nearest(xs, centers)
-        return _params_from_labels(xs, labels, d)
+        return _params_from_labels(xs, labels, d, w)
     values = np.unique(xs)
     if strategy == "random":
         centers = rng.choice(values, size=d, replace=False)
@@ -178,7 +205,7 @@ def _initial_params(xs: np.ndarray, d: int, strategy: str, rng: np.random.Genera
             centers.append(nxt)
             np.minimum(dist2, (values - nxt) ** 2, out=dist2)
         centers = np.array(centers)
-    return _params_from_labels(xs, _nearest(xs, np.sort(centers)), d)
+    return _params_from_labels(xs, _nearest(xs, np.sort(centers)), d, w)
 
 
 def _check_distinct(xs: np.ndarray, n_components: int) -> None:
@@ -220,10 +247,13 @@ class _Frame:
     s: float
 
     @classmethod
-    def of(cls, xs: np.ndarray) -> "_Frame":
+    def of(cls, xs: np.ndarray, w=None) -> "_Frame":
         k = int(np.frexp(np.max(np.abs(xs)))[1]) - 1  # |x| / 2^k < 2, and 2^k is finite
         u = np.ldexp(xs, -k)
-        return cls(k, float(u.mean()), float(u.std()))
+        if w is None:
+            return cls(k, float(u.mean()), float(u.std()))
+        m = float(w @ u) / float(w.sum())  # the weighted data's mean and spread
+        return cls(k, m, float(np.sqrt(w @ (u - m) ** 2 / w.sum())))
 
     @property
     def log_scale(self) -> float:
@@ -281,7 +311,8 @@ def _responsibilities_dn(x, params: GMMParams) -> np.ndarray:
     return engine().log_likelihood_and_responsibilities(x, params)[1]
 
 
-def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=None, keep_resp=True) -> _Run:
+def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=None, keep_resp=True,
+            weights=None) -> _Run:
     """EM from ``start`` for at most ``max_iter`` iterations.
 
     ``before`` is an earlier run that ended at ``start``: the result continues it (one
@@ -291,7 +322,7 @@ def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=
     eng = engine()  # numba's fused pass, or NumPy: imported on the first fit, not with gmmderive
 
     def iteration(p):
-        return eng.em_iteration(x, p, std_floor=std_floor, equal_variance=equal_variance)
+        return eng.em_iteration(x, p, std_floor=std_floor, equal_variance=equal_variance, weights=weights)
 
     params = start
     ll, new, col, emp = iteration(params)  # log-likelihood of start, and the first M-step
@@ -308,7 +339,7 @@ def _run_em(x, start, *, max_iter, tol, std_floor, equal_variance=False, before=
         if n_iter < max_iter or not keep_resp:
             ll, new, col, emp = iteration(params)
         else:  # the last pass: no M-step follows, so let it write ρ instead
-            ll, resp = eng.log_likelihood_and_responsibilities(x, params)
+            ll, resp = eng.log_likelihood_and_responsibilities(x, params, weights)
         history.append(ll)
         if tol > 0 and history[-1] - history[-2] < tol:
             converged = True
@@ -370,6 +401,8 @@ def fit(
     pre_iter: int = 0,
     n_best: int = 1,
     reject_degenerate: bool = False,
+    sample_weight=None,
+    compress: bool = False,
 ) -> FitResult:
     """Fit a univariate Gaussian mixture to ``x`` by EM.
 
@@ -412,6 +445,17 @@ def fit(
         emptied, and return the best of the others; a ``ValueError`` if every
         run degenerated. Useful on rounded data (many ties), where a component
         can sit on one repeated value and make the likelihood unbounded.
+    sample_weight : array_like, shape (N,), optional
+        How much each sample counts (w_i >= 0, not all 0): counts of repeated
+        values, histogram bin counts, survey weights. Integer weights give the
+        fit of the data with each sample repeated w_i times; a zero weight
+        removes its sample. The log-likelihood is Σ_i w_i log p(x^{[i]}; θ), and
+        ``std_floor`` is relative to the weighted standard deviation.
+    compress : bool, default False
+        Fit the distinct values of ``x`` with their counts (times their weights)
+        instead of every sample: the same fit, to rounding, much faster on
+        rounded data (few distinct values). ``responsibilities`` are still
+        those of every sample.
 
     Returns
     -------
@@ -424,14 +468,49 @@ def fit(
     ConvergenceWarning
         The returned run hit ``max_iter`` with ``tol > 0``.
     """
-    xs = check_data(x)
+    x_all = check_data(x)
+    w_all = check_sample_weight(sample_weight, x_all.size)
     max_iter = check_positive_int(max_iter, "max_iter")
     n_init = check_positive_int(n_init, "n_init")
     tol = check_nonnegative_float(tol, "tol")
     std_floor = check_nonnegative_float(std_floor, "std_floor")
     pre_iter = check_positive_int(pre_iter, "pre_iter", minimum=0)
     n_best = check_positive_int(n_best, "n_best")
+    n_components, init = _check_init(init, n_components, n_init)
 
+    xs, w = _weighted_samples(x_all, w_all, bool(compress))
+    _check_distinct(xs, n_components)
+    rng = check_seed(seed)
+
+    # EM runs in the standardized frame z (see _Frame); results are mapped back to x.
+    frame = _Frame.of(xs, w)
+    if frame.std_x < MIN_STD or 0 < frame.std_x * std_floor < MIN_STD:
+        raise ValueError(f"the spread of x ({frame.std_x:.3g}) is too small: the σ floor (std_floor "
+                         f"= {std_floor:g} of it) is below the smallest normal float; rescale x")
+    zs = frame.to_z(xs)
+    floor = std_floor  # a fraction of the spread, as documented: the (weighted) std of z is 1
+    if w is None:
+        floor = std_floor * float(zs.std())
+    starts = [_start(zs, w, n_components, init, rng, frame, floor, equal_variance) for _ in range(n_init)]
+
+    def run(params, iters, **kw):
+        return _run_em(zs, params, max_iter=iters, tol=tol, std_floor=floor,
+                       equal_variance=bool(equal_variance), weights=w, **kw)
+
+    if pre_iter and n_init > 1 and pre_iter < max_iter:
+        # Short runs from every start; only the n_best most likely go on.
+        short = sorted((run(p, pre_iter, keep_resp=False) for p in starts), key=lambda r: -r.log_likelihood)
+        runs = (r if r.converged else run(r.params, max_iter - r.n_iter, before=r, keep_resp=False)
+                for r in short[:n_best])
+    else:
+        # One run: its last pass writes ρ. Several: only the best one's ρ is computed, at the end.
+        runs = (run(p, max_iter, keep_resp=n_init == 1 and xs.size == x_all.size) for p in starts)
+    best = _best_run(runs, reject_degenerate, n_init)
+    return _result(best, x_all, zs, w, frame, floor, tol, max_iter)
+
+
+def _check_init(init, n_components, n_init):
+    """``(D, init)`` from the arguments: a start strategy or GMMParams, checked against ``n_init``."""
     if isinstance(init, GMMParams):
         if n_components is None:
             n_components = init.n_components
@@ -442,57 +521,55 @@ def fit(
             )
         if n_init > 1:
             raise ValueError("n_init > 1 needs a random init strategy, not fixed GMMParams")
+        return n_components, init
+    if n_components is None:
+        raise ValueError("n_components is required unless init is a GMMParams")
+    n_components = check_positive_int(n_components, "n_components")
+    if init is None:
+        init = "quantile" if n_init == 1 else "kmeans++"
+    if not isinstance(init, str) or init not in INIT_STRATEGIES:
+        raise ValueError(
+            f"unknown init strategy {init!r}; choose one of {', '.join(INIT_STRATEGIES)} "
+            "or pass a GMMParams"
+        )
+    if init == "quantile" and n_init > 1:
+        raise ValueError("init='quantile' is deterministic: n_init > 1 would repeat one run")
+    return n_components, init
+
+
+def _weighted_samples(xs: np.ndarray, w, compress: bool):
+    """The samples EM sums over, with their weights (None: all 1).
+
+    A zero weight removes its sample; ``compress`` merges equal values into one with the
+    sum of their weights (their count, without weights).
+    """
+    if w is not None and not (w > 0).all():
+        keep = w > 0
+        xs, w = xs[keep], w[keep]
+    if compress:
+        xs, inverse = np.unique(xs, return_inverse=True)
+        w = np.bincount(inverse.ravel(), weights=w, minlength=xs.size).astype(np.float64)
+    return xs, w
+
+
+def _start(zs, w, n_components, init, rng, frame, floor, equal_variance) -> GMMParams:
+    """One starting point θ^{[0]} in the frame z, inside the model EM maximizes over."""
+    if isinstance(init, GMMParams):
+        start = frame.params_to_z(init, floor)
     else:
-        if n_components is None:
-            raise ValueError("n_components is required unless init is a GMMParams")
-        n_components = check_positive_int(n_components, "n_components")
-        if init is None:
-            init = "quantile" if n_init == 1 else "kmeans++"
-        if not isinstance(init, str) or init not in INIT_STRATEGIES:
-            raise ValueError(
-                f"unknown init strategy {init!r}; choose one of {', '.join(INIT_STRATEGIES)} "
-                "or pass a GMMParams"
-            )
-        if init == "quantile" and n_init > 1:
-            raise ValueError("init='quantile' is deterministic: n_init > 1 would repeat one run")
-    _check_distinct(xs, n_components)
-    rng = check_seed(seed)
+        start = _initial_params(zs, n_components, init, rng, w)
+    if equal_variance:
+        pooled = np.sqrt(np.sum(start.weights * start.stds**2))
+        start = GMMParams(start.weights, start.means, np.full(n_components, pooled))
+    if start.stds.min() < floor:
+        # θ^{[0]} inside the model the M-step maximizes over (σ ≥ floor): otherwise the
+        # first M-step, which floors σ, could lower the log-likelihood.
+        start = GMMParams(start.weights, start.means, np.maximum(start.stds, floor))
+    return start
 
-    # EM runs in the standardized frame z (see _Frame); results are mapped back to x.
-    frame = _Frame.of(xs)
-    if frame.std_x < MIN_STD or 0 < frame.std_x * std_floor < MIN_STD:
-        raise ValueError(f"the spread of x ({frame.std_x:.3g}) is too small: the σ floor (std_floor "
-                         f"= {std_floor:g} of it) is below the smallest normal float; rescale x")
-    xs = frame.to_z(xs)
-    floor = std_floor * float(xs.std())  # a fraction of the spread, as documented: std(z) = 1
 
-    starts = []
-    for _ in range(n_init):
-        if isinstance(init, GMMParams):
-            start = frame.params_to_z(init, floor)
-        else:
-            start = _initial_params(xs, n_components, init, rng)
-        if equal_variance:
-            pooled = np.sqrt(np.sum(start.weights * start.stds**2))
-            start = GMMParams(start.weights, start.means, np.full(n_components, pooled))
-        if start.stds.min() < floor:
-            # θ^{[0]} inside the model the M-step maximizes over (σ ≥ floor): otherwise the
-            # first M-step, which floors σ, could lower the log-likelihood.
-            start = GMMParams(start.weights, start.means, np.maximum(start.stds, floor))
-        starts.append(start)
-
-    def run(params, iters, **kw):
-        return _run_em(xs, params, max_iter=iters, tol=tol, std_floor=floor,
-                       equal_variance=bool(equal_variance), **kw)
-
-    if pre_iter and n_init > 1 and pre_iter < max_iter:
-        # Short runs from every start; only the n_best most likely go on.
-        short = sorted((run(p, pre_iter, keep_resp=False) for p in starts), key=lambda r: -r.log_likelihood)
-        runs = (r if r.converged else run(r.params, max_iter - r.n_iter, before=r, keep_resp=False)
-                for r in short[:n_best])
-    else:
-        # One run: its last pass writes ρ. Several: only the best one's ρ is computed, at the end.
-        runs = (run(p, max_iter, keep_resp=n_init == 1) for p in starts)
+def _best_run(runs, reject_degenerate: bool, n_init: int) -> _Run:
+    """The run with the highest log-likelihood (among the non-degenerate ones, if asked)."""
     best = None  # keep only the best run: one (D, N) array in memory, whatever n_init
     for r in runs:
         if not (reject_degenerate and r.degenerate) and (best is None or r.log_likelihood > best.log_likelihood):
@@ -502,17 +579,25 @@ def fit(
             f"all {n_init} run(s) degenerated (a component collapsed onto a point or emptied); "
             "try more starts (n_init) or fewer components"
         )
-    resp = _responsibilities_dn(xs, best.params) if best.resp is None else best.resp
-    shift = xs.size * frame.log_scale  # log p(x) = log p(z) - N log(2^k s)
-    history = best.history - shift
+    return best
 
-    warn_degenerate(best.collapsed, best.empty, floor * frame.std_x)
+
+def _result(best: _Run, x_all, zs, w, frame, floor, tol, max_iter) -> FitResult:
+    """The best run mapped back to x, in canonical order, with the warnings it deserves."""
+    if best.resp is not None and zs.size == x_all.size:
+        resp = best.resp
+    else:  # ρ of every sample given (also those removed by a zero weight, or merged by compress)
+        resp = _responsibilities_dn(zs if zs.size == x_all.size else frame.to_z(x_all), best.params)
+    total_weight = zs.size if w is None else float(w.sum())
+    history = best.history - total_weight * frame.log_scale  # log p(x) = log p(z) - log(2^k s) per sample
+
+    warn_degenerate(best.collapsed, best.empty, floor * frame.std_x, stacklevel=4)
     if tol > 0 and not best.converged:
         warnings.warn(
             f"EM did not converge in {max_iter} iterations (last log-likelihood change "
             f"{history[-1] - history[-2]:.3g} >= tol = {tol:g})",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     params = frame.params_from_z(best.params)
     order = params.canonical_order()

@@ -1,0 +1,228 @@
+"""Weighted data (chapter 21): sample weights in every sum over samples.
+
+The properties that define them: integer weights equal repeating the samples, a zero weight
+equals removing the sample, weights scaled by a constant give the same parameters; the
+compressed fit (distinct values with their counts) equals the raw fit; every bad weight is
+a clear ValueError (the CLI: one line, exit 2).
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gmmderive as gd
+from gmmderive.datasets import exam_grades, old_faithful
+
+START = gd.GMMParams([0.6, 0.4], [2.0, 4.0], [0.6, 0.4])
+
+
+def _close(a: gd.GMMParams, b: gd.GMMParams, rtol=1e-9):
+    np.testing.assert_allclose(a.weights, b.weights, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(a.means, b.means, rtol=rtol)
+    np.testing.assert_allclose(a.stds, b.stds, rtol=rtol)
+
+
+def _grades_with_counts(seed=0, n=60):
+    rng = np.random.default_rng(seed)
+    x = np.round(exam_grades(n, seed=seed), 1)
+    return x, rng.integers(1, 5, x.size)
+
+
+# -- the readable E/M steps ---------------------------------------------------------------
+
+
+def test_weighted_m_step_q_and_log_likelihood_equal_repetition():
+    x, w = _grades_with_counts()
+    rep = np.repeat(x, w)
+    rho, rho_rep = gd.e_step(x, START), gd.e_step(rep, START)
+    _close(gd.m_step(x, rho, sample_weight=w), gd.m_step(rep, rho_rep), rtol=1e-12)
+    assert gd.q_function(x, rho, START, sample_weight=w) == pytest.approx(gd.q_function(rep, rho_rep, START), rel=1e-12)
+    assert gd.q_function(x, rho, START, sample_weight=w, include_constant=False) == pytest.approx(
+        gd.q_function(rep, rho_rep, START, include_constant=False), rel=1e-12)
+    assert gd.log_likelihood(x, START, sample_weight=w) == pytest.approx(gd.log_likelihood(rep, START), rel=1e-12)
+    # the weighted M-step is the M-step of the formulas (S20, S24, S29 with w_i ρ)
+    wr = w[:, None] * rho
+    m = gd.m_step(x, rho, sample_weight=w)
+    np.testing.assert_allclose(m.weights, wr.sum(0) / w.sum())
+    np.testing.assert_allclose(m.means, wr.T @ x / wr.sum(0))
+    np.testing.assert_allclose(m.stds, np.sqrt((wr * (x[:, None] - m.means) ** 2).sum(0) / wr.sum(0)))
+
+
+def test_equal_variance_m_step_divides_by_the_total_weight():
+    x, w = _grades_with_counts(1)
+    rep = np.repeat(x, w)
+    _close(gd.m_step(x, gd.e_step(x, START), sample_weight=w, equal_variance=True),
+           gd.m_step(rep, gd.e_step(rep, START), equal_variance=True), rtol=1e-12)
+
+
+# -- fit ----------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::gmmderive.fit.ConvergenceWarning")  # D = 3 on two clusters: slow, still equal
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), d=st.integers(1, 3))
+def test_integer_weights_equal_repetition(seed, d):
+    rng = np.random.default_rng(seed)
+    x = np.round(np.concatenate([rng.normal(0, 1, 25), rng.normal(4, 1, 25)]), 2)
+    w = rng.integers(1, 4, x.size)
+    a = gd.fit(x, d, sample_weight=w)
+    b = gd.fit(np.repeat(x, w), d)  # the same default start: weighted ranks are the repeated ranks
+    assert a.n_iter == b.n_iter
+    assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-10)
+    _close(a.params, b.params, rtol=1e-7)
+
+
+def test_integer_weights_equal_repetition_with_random_restarts_and_options():
+    x, w = _grades_with_counts(2, 80)
+    rep = np.repeat(x, w)
+    for kw in ({"n_init": 6, "seed": 3}, {"n_init": 6, "seed": 3, "pre_iter": 3, "n_best": 2},
+               {"equal_variance": True}, {"init": "random", "seed": 1}):
+        a, b = gd.fit(x, 3, sample_weight=w, **kw), gd.fit(rep, 3, **kw)
+        assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-10), kw
+        _close(a.params, b.params, rtol=1e-7)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_a_zero_weight_removes_its_sample(seed):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(0, 1, 30), rng.normal(5, 1, 30)])
+    w = rng.uniform(0.5, 2.0, x.size)
+    gone = rng.random(x.size) < 0.3
+    w[gone] = 0.0
+    a = gd.fit(x, 2, sample_weight=w, tol=0, max_iter=30)
+    b = gd.fit(x[~gone], 2, sample_weight=w[~gone], tol=0, max_iter=30)
+    assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-12)
+    _close(a.params, b.params, rtol=1e-12)
+    assert a.responsibilities.shape == (x.size, 2)  # still one row per given sample
+    np.testing.assert_allclose(a.responsibilities, gd.e_step(x, a.params), atol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.floats(1e-3, 1e3))
+def test_weights_scaled_by_a_constant_give_the_same_parameters(seed, scale):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(0, 1, 40), rng.normal(4, 1.5, 40)])
+    w = rng.uniform(0.1, 3.0, x.size)
+    a = gd.fit(x, 2, sample_weight=w, tol=0, max_iter=40)
+    b = gd.fit(x, 2, sample_weight=scale * w, tol=0, max_iter=40)
+    _close(a.params, b.params, rtol=1e-9)
+    assert b.log_likelihood == pytest.approx(scale * a.log_likelihood, rel=1e-9)  # Σ w log p scales
+
+
+def test_unit_weights_change_nothing():
+    x = exam_grades()
+    a, b = gd.fit(x, 2), gd.fit(x, 2, sample_weight=np.ones(x.size))
+    assert a.n_iter == b.n_iter and a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-12)
+    _close(a.params, b.params, rtol=1e-10)
+
+
+def test_compress_equals_the_raw_fit():
+    waiting = old_faithful()["waiting"]
+    assert np.unique(waiting).size < waiting.size  # whole minutes: many ties
+    for kw in ({}, {"n_init": 5, "seed": 0}, {"equal_variance": True}):
+        raw, packed = gd.fit(waiting, 2, **kw), gd.fit(waiting, 2, compress=True, **kw)
+        assert packed.log_likelihood == pytest.approx(raw.log_likelihood, rel=1e-10), kw
+        _close(packed.params, raw.params, rtol=1e-7)
+        assert packed.responsibilities.shape == raw.responsibilities.shape
+        np.testing.assert_allclose(packed.responsibilities, raw.responsibilities, atol=1e-6)
+    # with weights: the counts multiply them
+    x, w = _grades_with_counts(4)
+    a, b = gd.fit(x, 2, sample_weight=w, compress=True), gd.fit(np.repeat(x, w), 2)
+    assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-10)
+
+
+def test_the_fused_pass_and_the_numpy_engine_agree_with_weights():
+    pytest.importorskip("numba")
+    from gmmderive import _fused, _numpy_engine
+
+    x, w = _grades_with_counts(5, 3000)
+    w = w.astype(float) * 0.37
+    a, b = _fused.em_iteration(x, START, weights=w), _numpy_engine.em_iteration(x, START, weights=w)
+    assert a[0] == pytest.approx(b[0], rel=1e-12)
+    _close(a[1], b[1], rtol=1e-12)
+
+
+# -- the estimator and the CLI ------------------------------------------------------------
+
+
+def test_estimator_weighted_fit_score_bic_aic_equal_repetition():
+    x, w = _grades_with_counts(6)
+    rep = np.repeat(x, w)
+    a, b = gd.GaussianMixture1D(2).fit(x, sample_weight=w), gd.GaussianMixture1D(2).fit(rep)
+    _close(a.params_, b.params_, rtol=1e-7)
+    assert a.score(x, sample_weight=w) == pytest.approx(b.score(rep), rel=1e-9)
+    assert a.bic(x, sample_weight=w) == pytest.approx(b.bic(rep), rel=1e-9)  # N_eff = Σ w
+    assert a.aic(x, sample_weight=w) == pytest.approx(b.aic(rep), rel=1e-9)
+
+
+def test_cli_weights_column(tmp_path):
+    x, w = _grades_with_counts(7)
+    (tmp_path / "counts.csv").write_text("grade,count\n" + "".join(f"{v},{c}\n" for v, c in zip(x, w)))
+    (tmp_path / "raw.csv").write_text("grade\n" + "".join(f"{v}\n" for v in np.repeat(x, w)))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "gmmderive", "fit", *args], capture_output=True, text=True)
+
+    a = json.loads(run(str(tmp_path / "counts.csv"), "--column", "grade", "--weights", "count", "-k", "2", "--json").stdout)
+    b = json.loads(run(str(tmp_path / "raw.csv"), "-k", "2", "--json").stdout)
+    assert a["total_weight"] == b["n_samples"] == int(w.sum())
+    assert a["log_likelihood"] == pytest.approx(b["log_likelihood"], rel=1e-9)
+    assert a["bic"] == pytest.approx(b["bic"], rel=1e-9)
+    bad = tmp_path / "bad.csv"
+    for rows, expected in ((["1.0,2", "2.0,-1", "3.0,1"], "weights must be >= 0"),
+                           (["1.0,0", "2.0,0", "3.0,0"], "is 0"),
+                           (["1.0,2", "2.0,x", "3.0,1"], "non-numeric value 'x'"),
+                           (["1.0,2", "2.0,nan", "3.0,1"], "non-finite")):
+        bad.write_text("grade,count\n" + "\n".join(rows) + "\n")
+        r = run(str(bad), "--column", "grade", "--weights", "count", "-k", "2")
+        assert r.returncode == 2 and expected in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = run(str(tmp_path / "counts.csv"), "--column", "grade", "--weights", "grade", "-k", "2")
+    assert r.returncode == 2 and "--weights names the fitted column" in r.stderr
+
+
+# -- bad weights --------------------------------------------------------------------------
+
+BAD_WEIGHTS = [
+    (lambda n: -np.ones(n), "must be >= 0"),
+    (lambda n: np.r_[np.ones(n - 1), -1e-300], "must be >= 0"),
+    (lambda n: np.r_[np.ones(n - 1), np.nan], "NaN or ±inf"),
+    (lambda n: np.r_[np.ones(n - 1), np.inf], "NaN or ±inf"),
+    (lambda n: np.zeros(n), "0 for every sample"),
+    (lambda n: np.ones(n + 1), "weights for"),
+    (lambda n: np.ones(n - 1), "weights for"),
+    (lambda n: np.ones((n, 2)), "must be 1-D"),
+    (lambda n: np.ones((1, n)), "must be 1-D"),
+    (lambda n: np.array(["1"] * n), "must be real numbers"),
+    (lambda n: np.array([1 + 0j] * n), "must be real numbers"),
+    (lambda n: np.array([object()] * n), "must be real numbers"),
+    (lambda n: np.ones(n, dtype=bool), "booleans"),
+    (lambda n: "1", "got a string"),
+]
+
+
+@pytest.mark.parametrize("make, message", BAD_WEIGHTS)
+def test_bad_weights_are_a_clear_error(make, message):
+    x = np.round(exam_grades(40), 1)
+    w = make(x.size)
+    rho = gd.e_step(x, START)
+    calls = [lambda: gd.fit(x, 2, sample_weight=w), lambda: gd.fit(x, 2, sample_weight=w, compress=True),
+             lambda: gd.m_step(x, rho, sample_weight=w), lambda: gd.q_function(x, rho, START, sample_weight=w),
+             lambda: gd.log_likelihood(x, START, sample_weight=w),
+             lambda: gd.GaussianMixture1D(2).fit(x, sample_weight=w)]
+    for call in calls:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_weights_of_a_fitted_estimator_are_checked_too():
+    x = exam_grades(40)
+    model = gd.GaussianMixture1D(2).fit(x)
+    for method in (model.score, model.bic, model.aic):
+        with pytest.raises(ValueError, match="must be >= 0"):
+            method(x, sample_weight=-np.ones(x.size))
