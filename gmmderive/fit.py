@@ -453,9 +453,11 @@ def fit(
         ``std_floor`` is relative to the weighted standard deviation.
     compress : bool, default False
         Fit the distinct values of ``x`` with their counts (times their weights)
-        instead of every sample: the same fit, to rounding, much faster on
-        rounded data (few distinct values). ``responsibilities`` are still
-        those of every sample.
+        instead of every sample: the same fit, to rounding, with EM's passes
+        over the distinct values only (it still sorts x once, and computes the
+        responsibilities of every sample at the end). Data that arrives
+        tabulated (counts per value, a histogram's bins) needs no compression:
+        ``fit(values, D, sample_weight=counts)``.
 
     Returns
     -------
@@ -546,9 +548,15 @@ def _weighted_samples(xs: np.ndarray, w, compress: bool):
     if w is not None and not (w > 0).all():
         keep = w > 0
         xs, w = xs[keep], w[keep]
-    if compress:
+    if compress and w is None:
+        # one sort, no argsort: the distinct values and how often each occurs
+        xs = np.sort(xs)
+        first = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]]))
+        w = np.diff(np.append(first, xs.size)).astype(np.float64)
+        xs = xs[first]
+    elif compress:
         xs, inverse = np.unique(xs, return_inverse=True)
-        w = np.bincount(inverse.ravel(), weights=w, minlength=xs.size).astype(np.float64)
+        w = np.bincount(inverse.ravel(), weights=w, minlength=xs.size)
     return xs, w
 
 
