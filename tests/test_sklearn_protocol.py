@@ -53,6 +53,8 @@ EXPECTED_FAILURES = {
     "check_sample_weights_list": MULTI,
     "check_sample_weights_shape": MULTI,
     "check_all_zero_sample_weights_error": MULTI,
+    "check_sample_weights_not_overwritten": MULTI,
+    "check_sample_weight_equivalence_on_dense_data": MULTI,
 }
 
 
