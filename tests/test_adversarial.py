@@ -22,6 +22,7 @@ import sympy as sp
 from gmmderive import symbolic as gs
 from gmmderive.symbolic import derivation as dv
 from gmmderive.symbolic import exercises as ex
+from gmmderive.symbolic import weighted as wt
 from gmmderive.symbolic._tactics import canonical, is_zero, sift
 
 c, d, e, i, z, N, D = gs.c, gs.d, gs.e, gs.i, gs.z, gs.N, gs.D
@@ -68,8 +69,12 @@ def _model(hypotheses, seed):
         v["q"][:dd] /= v["q"][:dd].sum()
     if "λ = N (S19)" in names:
         v["lambda"] = float(n)
-    if any(name.startswith("stationarity") for name in names):
+    if any(name.startswith("stationarity") and "weighted" not in name for name in names):
         v["pi"][:dd] = v["gamma"][:dd] / v["lambda"]
+    if "λ = Σ_i w_i (WT5)" in names:
+        v["lambda"] = float(v["w"][:n].sum())
+    if any(name.startswith("stationarity") and "weighted" in name for name in names):
+        v["pi"][:dd] = (v["w"][:n, None] * v["rho"][:n, :dd]).sum(axis=0) / v["lambda"]
     if "μ_e is the updated mean (S24)" in names:
         v["mu"][:dd] = (v["rho"][:n, :dd] * v["x"][:n, None]).sum(axis=0) / v["gamma"][:dd]
     return v, rng
@@ -111,7 +116,10 @@ def _drop_first_sample_sum(ex_):
     if not sums:
         return None
     s = sums[0]
-    body = s.function.xreplace({s.limits[0][0]: i}) if len(s.limits) == 1 else sp.Sum(s.function, *s.limits[:-1]).xreplace({s.limits[-1][0]: i})
+    if len(s.limits) == 1:
+        body = s.function.xreplace({s.limits[0][0]: i})
+    else:
+        body = sp.Sum(s.function, *s.limits[:-1]).xreplace({s.limits[-1][0]: i})
     return ex_.xreplace({s: body})
 
 
@@ -161,11 +169,54 @@ TRUE_MUTANTS = {
 }
 
 
+w = wt.w
+_TOTAL_WEIGHT = sp.Sum(w[i], (i, 0, N - 1))
+
+
+def _drop_weights_from_one_sum(ex_):
+    """The first sum that carries w_i loses it (w_i = 1 in that sum only)."""
+    sums = [s for s in sp.preorder_traversal(ex_) if isinstance(s, sp.Sum) and s.function.has(w)]
+    if not sums:
+        return None
+    s = sums[0]
+    ones = {a: sp.S.One for a in s.function.atoms(sp.Indexed) if a.base == w}
+    return ex_.xreplace({s: sp.Sum(s.function.xreplace(ones), *s.limits)})
+
+
+def _classes_for_samples(ex_):
+    """The first sum over the samples runs over the classes instead (0..D-1)."""
+    sums = [s for s in sp.preorder_traversal(ex_) if isinstance(s, sp.Sum) and s.limits[-1][2] == N - 1]
+    if not sums:
+        return None
+    s = sums[0]
+    return ex_.xreplace({s: sp.Sum(s.function, *s.limits[:-1], (s.limits[-1][0], 0, D - 1))})
+
+
+def _n_for_class_weight(ex_):
+    """N for the class's weight Σ_i w_i ρ_e^{[i]} (the denominator of the μ and σ updates)."""
+    hits = {s: N for s in ex_.atoms(sp.Sum) if s.function == w[s.limits[0][0]] * rho[s.limits[0][0], e]}
+    return ex_.xreplace(hits) if hits else None
+
+
+#: Slips of the weighted derivation (chapter 21), on top of MUTATIONS.
+WEIGHTED_MUTATIONS = {
+    "weights dropped from one sum": _drop_weights_from_one_sum,
+    "N for Σw": lambda r: r.xreplace({_TOTAL_WEIGHT: N}) if r.has(_TOTAL_WEIGHT) else None,
+    "N for Σwρ_e": _n_for_class_weight,
+    "w² for w": _replace_indexed(w, lambda a: a**2),
+    "classes for samples": _classes_for_samples,
+}
+
+#: The weighted steps (and the exercises they take their claims from) get both lists.
+WEIGHTED_MUTATED_STEPS = ["WT3", "WT4", "WT5", "WT6", "WT7", "WT8", "WT9", "WT10", "X10.2", "X11.2"]
+
+
 def _rhs_cases():
     cases = []
-    for sid in MUTATED_STEPS:
+    for sid in MUTATED_STEPS + [s for s in WEIGHTED_MUTATED_STEPS if s not in MUTATED_STEPS]:
         step = gs.step(sid)
-        for label, mutate in MUTATIONS.items():
+        mutations = {**MUTATIONS, **WEIGHTED_MUTATIONS} if sid in WEIGHTED_MUTATED_STEPS else MUTATIONS
+        for label, mutate in mutations.items():
             if (step.rhs == 0 and label in ("sign flipped", "doubled")) or (sid, label) in TRUE_MUTANTS:
                 continue
             new = mutate(step.rhs)
@@ -173,6 +224,10 @@ def _rhs_cases():
                 continue
             cases.append(pytest.param(sid, label, new, id=f"{sid}-{label}"))
     return cases
+
+
+def _mutant(sid, label):
+    return {**MUTATIONS, **WEIGHTED_MUTATIONS}[label](gs.step(sid).rhs)
 
 
 RHS_CASES = _rhs_cases()
@@ -195,10 +250,72 @@ def test_false_right_side_is_rejected(sid, label, new_rhs):
 @pytest.mark.parametrize("sid,label", sorted(TRUE_MUTANTS))
 def test_true_mutants_are_true(sid, label):
     step = gs.step(sid)
-    new = MUTATIONS[label](step.rhs)
+    new = _mutant(sid, label)
     assert not witnessed(step.rhs, new, step.hypotheses)
     proof = step.with_rhs(new).check()  # proven, or refused as showing nothing (both sides one expression)
     assert proof.passed or "one expression" in proof.message
+
+
+#: The slips issue #13 names, for each weighted update: each must be among the rejected cases.
+WEIGHTED_SLIPS = {
+    "WT6": ["weights dropped from one sum", "N for Σw", "w² for w", "classes for samples"],
+    "WT8": ["weights dropped from one sum", "N for Σwρ_e", "w² for w", "classes for samples"],
+    "WT10": ["weights dropped from one sum", "N for Σwρ_e", "w² for w", "classes for samples", "old mean for new"],
+}
+
+
+def test_weighted_updates_meet_the_named_slips():
+    ids = {p.id for p in RHS_CASES}
+    missing = [f"{sid}-{label}" for sid, labels in WEIGHTED_SLIPS.items() for label in labels
+               if f"{sid}-{label}" not in ids]
+    assert not missing
+
+
+def test_weighted_updates_need_their_conditions():
+    for sid in ("WT6", "WT10"):
+        step = gs.step(sid)
+        assert step.check().passed
+        for h in step.hypotheses:
+            if h.is_condition:
+                rest = tuple(k for k in step.hypotheses if k is not h)
+                proof = dataclasses.replace(step, hypotheses=rest).check()
+                assert not proof.passed, f"{sid} without '{h.name}'"
+
+
+# -- integer weights are repeated samples (exact steps): false repetitions rejected ----------
+
+
+def _exact_value(expr, seed=0):
+    """``expr`` at N = 3, D = 2, w = (2, 1, 3), the repeated set's r_j, and random values."""
+    rng = np.random.default_rng(seed)
+    expr = wt._expand(expr, 3, 2, (2, 1, 3))
+    values = {}
+    for a in expr.atoms(sp.Indexed):
+        name = a.base.label.name
+        values[a] = (rng.normal(0, 2) if name in ("x", "mu") else rng.uniform(0.2, 1.5))
+    return complex(sp.N(expr.xreplace(values).xreplace({lam: 1.3})))
+
+
+_ONE_COPY_LOST = {wt._REPEATED: wt._REPEATED - 1}
+EXACT_CASES = [
+    ("WT11", "one copy lost", lambda r: r.xreplace(_ONE_COPY_LOST)),
+    ("WT11", "the unweighted Q of the N samples", lambda r: gs.step("WT1").rhs.xreplace({w[i]: 1})),
+    ("WT11", "copies of the first sample only", lambda r: r.xreplace({wt.r[wt.j]: 0})),
+    ("WT11", "doubled", lambda r: 2 * r),
+    ("WT12", "one copy lost", lambda r: r.xreplace(_ONE_COPY_LOST)),
+    ("WT12", "the unweighted log-likelihood", lambda r: gs.step("WT12").lhs.xreplace({w[i]: 1})),
+    ("WT12", "w² copies", lambda r: r.xreplace({wt._REPEATED: sp.Sum(w[i] ** 2, (i, 0, N - 1)) - 1})),
+]
+
+
+@pytest.mark.parametrize("sid,label,mutate", EXACT_CASES, ids=[f"{c[0]}-{c[1]}" for c in EXACT_CASES])
+def test_false_repetition_is_rejected(sid, label, mutate):
+    step = gs.step(sid)
+    new = mutate(step.rhs)
+    assert abs(_exact_value(step.lhs) - _exact_value(new)) > 1e-9, f"{label} leaves {sid} true"
+    assert abs(_exact_value(step.lhs) - _exact_value(step.rhs)) < 1e-9
+    proof = step.with_rhs(new).check()
+    assert not proof.passed and proof.message
 
 
 # -- the issue's own examples, and claims of other kinds ------------------------------
@@ -270,6 +387,9 @@ def test_logs_of_positive_values_still_split():
     ("S14", sp.Derivative(gs.Q_hat, mu[e])), ("S21", sp.Derivative(gs.Q_hat, sigma[e])),
     ("S25", sp.Derivative(gs.Q_hat, pi[e])), ("S17", sp.Derivative(gs.Q, lam)),
     ("M3", mu[e]), ("X10.1", mu[e]), ("X16.2", pi[e]), ("H3", sigma[e]), ("X11.1", mu[e]),
+    ("WT6", mu[e]), ("WT8", sigma[e]), ("WT10", mu[e]), ("WT4", pi[e]),
+    ("WT3", sp.Derivative(wt.Q_hat_w, mu[e])), ("WT7", sp.Derivative(gs.Q_hat, mu[e])),
+    ("WT9", sp.Derivative(wt.Q_hat_w, pi[e])), ("WT11", wt.Q_W), ("WT12", wt.Q_W_WITH_CONSTANT),
 ], ids=lambda v: str(v) if isinstance(v, str) else None)
 def test_wrong_left_side_is_rejected(sid, lhs):
     proof = gs.step(sid).with_lhs(lhs).check()
@@ -310,7 +430,8 @@ def test_inequality_needs_a_procedure():
 # -- hypotheses: derived from their statements and checked ------------------------------
 
 HYPOTHESES = [dv.SIMPLEX, dv.ROWS, dv.GAMMA, dv.SCATTER, dv.STATIONARY_PI, dv.LAMBDA_IS_N, dv.MEAN_UPDATE,
-              dv.Q_SIMPLEX]
+              dv.Q_SIMPLEX, wt.TOTAL_WEIGHT, wt.CLASS_WEIGHT, wt.WEIGHTED_SCATTER, wt.STATIONARY_PI_W,
+              wt.LAMBDA_IS_TOTAL_WEIGHT]
 
 
 @pytest.mark.parametrize("h", HYPOTHESES, ids=lambda h: h.name)
@@ -319,7 +440,8 @@ def test_every_hypothesis_establishes_its_statement(h):
     assert h.source in ("definition", "assumption", "condition") or gs.step(h.source)
 
 
-@pytest.mark.parametrize("h", [h for h in HYPOTHESES if h.source not in ("definition", "assumption", "condition", "E2")],
+@pytest.mark.parametrize("h", [h for h in HYPOTHESES
+                               if h.source not in ("definition", "assumption", "condition", "E2")],
                          ids=lambda h: h.name)
 def test_hypotheses_from_steps_restate_them(h):
     step = gs.step(h.source)
@@ -418,9 +540,11 @@ DEFINITION_MUTATIONS = [
     ("Q summand: log σ dropped", "derivation.py", "        - sp.log(sigma[cls])\n", ""),
     ("Q summand: indicator", "derivation.py", "class_sum(I(d, cls) * sp.log(pi[d]))\n        - sp.log(sigma[cls])",
      "class_sum(I(d, e) * sp.log(pi[d]))\n        - sp.log(sigma[cls])"),
-    ("Lagrangian sign", "derivation.py", "LAGRANGIAN = Q_S10 + lam * g_constraint", "LAGRANGIAN = Q_S10 - lam * g_constraint"),
+    ("Lagrangian sign", "derivation.py", "LAGRANGIAN = Q_S10 + lam * g_constraint",
+     "LAGRANGIAN = Q_S10 - lam * g_constraint"),
     ("constraint", "derivation.py", "g_constraint = 1 - class_sum(pi[d])", "g_constraint = 2 - class_sum(pi[d])"),
-    ("hypothesis GAMMA", "derivation.py", "sp.Eq(gamma[c], sample_sum(rho[i, c]))", "sp.Eq(gamma[c], sample_sum(rho[i, c] * x[i]))"),
+    ("hypothesis GAMMA", "derivation.py", "sp.Eq(gamma[c], sample_sum(rho[i, c]))",
+     "sp.Eq(gamma[c], sample_sum(rho[i, c] * x[i]))"),
     ("hypothesis ROWS", "derivation.py", "sp.Eq(class_sum(rho[i, d]), 1)", "sp.Eq(class_sum(rho[i, d]), 2)"),
     ("hypothesis SIMPLEX", "derivation.py", "sp.Eq(class_sum(pi[d]), 1)", "sp.Eq(class_sum(pi[d]), 2)"),
     ("hypothesis Q_SIMPLEX", "derivation.py", "sp.Eq(class_sum(q[d]), 1)", "sp.Eq(class_sum(q[d]), 2)"),
@@ -430,6 +554,16 @@ DEFINITION_MUTATIONS = [
      "    rhs=gamma[e] / pi[e] ** 2,\n    justification=r\"Solve"),
     ("S24 (mean) mistyped", "derivation.py", "rhs=(1 / gamma[e]) * sample_sum(rho[i, e] * x[i]),",
      "rhs=(1 / N) * sample_sum(rho[i, e] * x[i]),"),
+    # chapter 21: the weighted derivation's definitions
+    ("weighted Q: w dropped", "weighted.py", "Q_W = sample_sum(w[i] * class_sum(weighted_q_summand(c, i), c))",
+     "Q_W = sample_sum(class_sum(weighted_q_summand(c, i), c))"),
+    ("weighted Q: w squared", "weighted.py", "Q_W = sample_sum(w[i] * class_sum(weighted_q_summand(c, i), c))",
+     "Q_W = sample_sum(w[i] ** 2 * class_sum(weighted_q_summand(c, i), c))"),
+    ("WT5 (λ = Σw) claims N", "weighted.py", "    lhs=lam,\n    rhs=sample_sum(w[i]),", "    lhs=lam,\n    rhs=N,"),
+    ("weighted scatter condition dropped", "weighted.py", "    hypotheses=(WEIGHTED_SCATTER, CLASS_WEIGHT),\n",
+     "    hypotheses=(CLASS_WEIGHT,),\n"),
+    ("repetition: a copy lost", "weighted.py", "_REPEATED = sample_sum(w[i]) - 1", "_REPEATED = sample_sum(w[i]) - 2"),
+    ("repetition: weights off by one", "weighted.py", "for _ in range(wk)]", "for _ in range(wk + 1)]"),
 ]
 
 
@@ -465,7 +599,9 @@ def test_definition_mutation_fails_verify(tmp_path, name, filename, old, new):
     except Exception as exc:  # a mutant that cannot even be built is caught too
         pytest.fail(f"{name}: the mutant did not import ({exc}); mutate something that imports")
     try:
-        failed = next((s.id for s in module.STEPS + module.EXERCISES if not s.check().passed), None)
+        # a mutation of the weighted derivation can only break its own steps (chapter 21)
+        chosen = module.weighted.WEIGHTED_STEPS if filename == "weighted.py" else module.ALL_STEPS
+        failed = next((s.id for s in chosen if not s.check().passed), None)
     finally:
         _forget(pkg_name)
     assert failed is not None, f"verify passes with the mutation {name!r}"

@@ -18,9 +18,10 @@ from ._step import KINDS, Hypothesis, Proof, ProofError, Step, claim
 from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
 from .derivation import CHAPTERS, LAGRANGIAN, STEPS
 from .exercises import EXERCISES
+from .weighted import WEIGHTED_STEPS
 
 #: The derivation's steps and the exercises' solutions, chapter by chapter.
-ALL_STEPS = tuple(sorted(STEPS + EXERCISES, key=lambda s: s.chapter))
+ALL_STEPS = tuple(sorted(STEPS + EXERCISES + WEIGHTED_STEPS, key=lambda s: s.chapter))
 
 
 def step(step_id: str) -> Step:
@@ -63,7 +64,8 @@ def audit(chapter: int | None = None, jobs: int = 1) -> list:
 
 
 __all__ = [
-    "ALL_STEPS", "EXERCISES", "audit", "claim", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN", "LectureLatexPrinter", "N", "Proof",
+    "ALL_STEPS", "EXERCISES", "audit", "claim", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN",
+    "LectureLatexPrinter", "N", "Proof",
     "ProofError", "Q", "Q_hat", "STEPS", "Step", "X", "c", "d", "e", "gamma", "i", "init_printing",
     "lam", "latex", "mu", "normal_pdf", "pi", "rho", "rho_tilde", "sigma", "step", "steps", "verify",
     "x", "z",

@@ -21,6 +21,12 @@ def _leads(factor) -> bool:
     return isinstance(factor, sp.Indexed) and factor.base.label.name in ("rho", "rhotilde", "q", "w")
 
 
+def _lead_order(factor) -> int:
+    if isinstance(factor, sp.KroneckerDelta):
+        return 2
+    return 0 if factor.base.label.name == "w" else 1
+
+
 class LectureLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, in the lecture's notation and term order.
 
@@ -56,7 +62,9 @@ class LectureLatexPrinter(LatexPrinter):
     def _print_exp(self, expr, exp=None):
         arg = expr.args[0]
         if isinstance(arg, (sp.Symbol, sp.Indexed, sp.Number)):
-            return super()._print_exp(expr, exp) if hasattr(super(), "_print_exp") else super()._print_ExpBase(expr, exp)
+            if hasattr(super(), "_print_exp"):
+                return super()._print_exp(expr, exp)
+            return super()._print_ExpBase(expr, exp)
         tex = rf"\exp\left({self._print(arg)}\right)"
         return rf"{tex}^{{{exp}}}" if exp else tex
 
@@ -86,7 +94,7 @@ class LectureLatexPrinter(LatexPrinter):
             num, den = sp.fraction(expr)
             if den != 1:
                 return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
-            lead.sort(key=lambda f: not isinstance(f, sp.Indexed))  # ρ before the indicator
+            lead.sort(key=_lead_order)  # w_i ρ_c^{[i]} I(d=c), as the book writes them
             heads = " ".join(self._print(f) for f in lead)
             others = sp.Mul(*[f for f in factors if f not in lead])
             if others == 1:

@@ -73,6 +73,7 @@ CHAPTERS = {
     18: (None, "Choosing the number of classes"),
     19: (None, "Equal variances"),
     20: (None, "Several dimensions"),
+    21: (None, "Weighted data"),
 }
 
 # --------------------------------------------------------------------------
