@@ -7,9 +7,16 @@ STAMP := $(VENV)/.installed
 BOOK_HTML := _build/html/index.html
 BINDER := .binder-check
 
-.PHONY: book test test-without-numba mutation notebooks nbval book-strict browser binder-check verify bench clean
+.PHONY: book test lint test-floors test-without-numba mutation notebooks nbval book-strict browser binder-check verify bench clean
+
+# pyproject.toml's requires-python: an older Python gets one line that says so, not pip's resolver.
+define check_python
+	@command -v $(PYTHON) >/dev/null || { echo "gmmderive needs Python >= 3.11; found no $(PYTHON); set PYTHON=python3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v >= (3, 11) else "gmmderive needs Python >= 3.11; found %d.%d at $(PYTHON); set PYTHON=python3.11" % v)'
+endef
 
 $(STAMP): pyproject.toml constraints.txt
+	$(check_python)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test,bench]"
@@ -22,8 +29,10 @@ book: $(STAMP)
 
 # nbval runs in the Binder check: in the environment readers get (see binder-check).
 test: $(STAMP)
+	$(MAKE) lint
 	$(BIN)/python -m pytest tests --ignore=tests/browser
 	$(MAKE) test-without-numba
+	$(MAKE) test-floors
 	$(MAKE) binder-check
 	$(MAKE) book-strict
 	$(BIN)/python -m pytest tests/browser
@@ -31,9 +40,37 @@ test: $(STAMP)
 # The numeric tests once more as on a machine without numba: fit's NumPy engine (tests/conftest.py).
 NUMERIC_TESTS := tests/test_core.py tests/test_fit.py tests/test_options.py tests/test_magnitudes.py \
 	tests/test_errors.py tests/test_properties.py tests/test_engines.py tests/test_fused.py \
-	tests/test_multivariate.py tests/test_sklearn.py tests/test_cli.py
+	tests/test_multivariate.py tests/test_sklearn.py tests/test_cli.py tests/test_weights.py
 test-without-numba: $(STAMP)
 	GMMDERIVE_WITHOUT_NUMBA=1 $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
+
+# ruff, configured in pyproject.toml ([tool.ruff]); the pre-commit hook runs the same version.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# The numeric and symbolic tests at the lowest versions that pyproject.toml declares for the
+# runtime dependencies (numpy, sympy, and numba, llvmlite, matplotlib of the extras fast and
+# plot), read from it by tools/floors.py, in their own environment .floors/ (pytest and
+# hypothesis at their pins; wheels only, so a floor without a wheel fails instead of compiling).
+FLOORS := .floors
+FLOORS_STAMP := $(FLOORS)/.installed
+FLOOR_TESTS := $(NUMERIC_TESTS) tests/test_symbolic.py
+
+$(FLOORS_STAMP): pyproject.toml constraints.txt tools/floors.py | $(STAMP)
+	$(check_python)
+	rm -rf $(FLOORS)
+	$(PYTHON) -m venv $(FLOORS)
+	$(BIN)/python tools/floors.py fast plot > $(FLOORS)/floors.txt
+	$(FLOORS)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(FLOORS)/bin/python -m pip install --quiet --only-binary=:all: -r $(FLOORS)/floors.txt
+	$(FLOORS)/bin/python -m pip install --quiet -c constraints.txt pytest hypothesis
+	$(FLOORS)/bin/python -m pip install --quiet --no-deps -e .
+	$(FLOORS)/bin/python -m pip check
+	touch $(FLOORS_STAMP)
+
+test-floors: $(FLOORS_STAMP)
+	@echo "Floors: $$(tr '\n' ' ' < $(FLOORS)/floors.txt)"
+	$(FLOORS)/bin/python -m pytest -q -p no:cacheprovider $(FLOOR_TESTS)
 
 # Mutation testing of the numeric code (slow; not part of make test). Results: tests/MUTATION.md.
 mutation: $(STAMP)
@@ -55,26 +92,37 @@ browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser
 
 # What Binder does: an environment from requirements.txt (a normal, non-editable install of
-# .[book] at the pins), then every notebook from a copy of book/ alone, with nbval. The
+# .[notebooks] and JupyterLab with jupyterlab-myst, at the pins) on runtime.txt's Python, then
+# every notebook from a copy of book/ alone, with nbval (installed beside it, at its pin). The
 # environment is made once (like .venv); the package itself is reinstalled on every run.
+# Without runtime.txt's Python on PATH the check runs on $(PYTHON) and says so.
 BINDER_STAMP := $(BINDER)/venv/.installed
+RUNTIME_VERSION := $(shell sed -n 's/^python-//p' runtime.txt)
+BINDER_PYTHON := $(or $(shell command -v python$(RUNTIME_VERSION) 2>/dev/null),$(PYTHON))
+define binder_python_note
+	@[ "$(BINDER_PYTHON)" != "$(PYTHON)" ] || echo "binder-check: no python$(RUNTIME_VERSION) (runtime.txt) on PATH; using $(PYTHON), Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')" >&2
+endef
 
-$(BINDER_STAMP): requirements.txt pyproject.toml constraints.txt
+$(BINDER_STAMP): requirements.txt pyproject.toml constraints.txt runtime.txt
+	$(binder_python_note)
 	rm -rf $(BINDER)/venv
-	$(PYTHON) -m venv $(BINDER)/venv
+	$(BINDER_PYTHON) -m venv $(BINDER)/venv
 	$(BINDER)/venv/bin/python -m pip install --quiet --upgrade "pip>=24"
 	$(BINDER)/venv/bin/python -m pip install --quiet -r requirements.txt nbval pytest
+	$(BINDER)/venv/bin/python -m pip check
 	touch $(BINDER_STAMP)
 
 binder-check: $(BINDER_STAMP)
+	$(binder_python_note)
 	rm -rf build  # setuptools' build/ keeps files that are gone from the source tree
 	$(BINDER)/venv/bin/python -m pip install --quiet --no-deps --force-reinstall .
+	$(BINDER)/venv/bin/jupyter labextension list 2>&1 | grep -E "jupyterlab-myst v[0-9.]+ .*enabled.*OK"  # installed, compatible
 	rm -rf $(BINDER)/run
 	mkdir -p $(BINDER)/run
 	cp -r book tests/nbval_sanitize.cfg $(BINDER)/run/
 	printf "[pytest]\n" > $(BINDER)/run/pytest.ini
 	cd $(BINDER)/run && ../venv/bin/python -m pytest -p no:cacheprovider -q --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg book
-	@echo "Binder check passed: every notebook runs from a normal install of requirements.txt"
+	@echo "Binder check passed: every notebook runs from a normal install of requirements.txt ($$($(BINDER)/venv/bin/python -c 'import platform; print("Python", platform.python_version())'))"
 
 verify: $(STAMP)
 	$(BIN)/python -m gmmderive verify
@@ -83,7 +131,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_em.py
 
 clean:
-	rm -rf _build .pytest_cache $(BINDER)
+	rm -rf _build .pytest_cache $(BINDER) $(FLOORS)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py

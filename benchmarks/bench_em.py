@@ -141,7 +141,8 @@ def main(argv=None) -> None:
     else:
         print("scikit-learn is not installed: pip install -e '.[bench]'")
     print(f"first fit in this process (compiles the fused loop or loads it from numba's cache): {t_first:.2f} s")
-    print(f"peak memory of one fit beyond the input: {peak / 2**20:.1f} MiB = {peak / nd_bytes:.2f} arrays of N x D float64")
+    print(f"peak memory of one fit beyond the input: {peak / 2**20:.1f} MiB = "
+          f"{peak / nd_bytes:.2f} arrays of N x D float64")
 
 
 if __name__ == "__main__":

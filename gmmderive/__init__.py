@@ -5,6 +5,8 @@ quantity; :mod:`gmmderive.symbolic` proves every step of the derivation with
 SymPy.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from .core import (
     DegenerateComponentWarning,
     class_responsibilities,
@@ -22,7 +24,10 @@ from .estimator import GaussianMixture1D
 from .fit import ConvergenceWarning, FitResult, em_path, fit, initial_params
 from .params import GMMParams
 
-__version__ = "0.1.0"
+try:  # pyproject.toml is the one place of the version
+    __version__ = version("gmmderive")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "ConvergenceWarning",

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import __version__
+
 
 class InputError(Exception):
     """Bad input for the command line: reported in one line, exit status 2."""
@@ -350,7 +352,8 @@ def _verify(args) -> int:
     else:
         for a in audits:
             status = "ok" if a["passed"] else "FAILED"
-            print(f"{a['id']:<5} ch{a['chapter']:<3} {a['name']:<66} {a['kind_label']:<14} {a['seconds']:6.2f} s  {status}")
+            print(f"{a['id']:<5} ch{a['chapter']:<3} {a['name']:<66} {a['kind_label']:<14} "
+                  f"{a['seconds']:6.2f} s  {status}")
             if not a["passed"]:
                 print(f"      {a['message']}")
     failed = sum(not a["passed"] for a in audits)
@@ -364,6 +367,7 @@ def main(argv=None) -> int:
         prog="python -m gmmderive",
         description="EM for the univariate Gaussian mixture, derived and checked.",
     )
+    parser.add_argument("--version", action="version", version=f"gmmderive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{fit,verify}")
     f = sub.add_parser("fit", help="fit a Gaussian mixture to a column of a CSV file")
     f.add_argument("file", help="CSV file with a header row, or one number per line")

@@ -18,7 +18,7 @@ class EngineWarning(UserWarning):
     """fit runs on the slower NumPy engine because numba is not installed."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(choice: str):
     if choice in ("", "numba"):
         try:

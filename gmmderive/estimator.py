@@ -104,7 +104,7 @@ class GaussianMixture1D:
         """The constructor's parameters, by name (scikit-learn's estimator protocol)."""
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params) -> "GaussianMixture1D":
+    def set_params(self, **params) -> GaussianMixture1D:
         """Set constructor parameters by name; an unknown name is a ``ValueError``."""
         valid = self._param_names()
         for name, value in params.items():
@@ -122,7 +122,7 @@ class GaussianMixture1D:
 
     # -- fitting -------------------------------------------------------------
 
-    def fit(self, x, y=None, sample_weight=None) -> "GaussianMixture1D":
+    def fit(self, x, y=None, sample_weight=None) -> GaussianMixture1D:
         """Fit the mixture to ``x`` (shape (N,) or (N, 1)); ``y`` is ignored.
 
         ``sample_weight`` (shape (N,), w_i >= 0): how much each sample counts, as in

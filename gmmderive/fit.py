@@ -247,7 +247,7 @@ class _Frame:
     s: float
 
     @classmethod
-    def of(cls, xs: np.ndarray, w=None) -> "_Frame":
+    def of(cls, xs: np.ndarray, w=None) -> _Frame:
         k = int(np.frexp(np.max(np.abs(xs)))[1]) - 1  # |x| / 2^k < 2, and 2^k is finite
         u = np.ldexp(xs, -k)
         if w is None:
@@ -373,7 +373,9 @@ def em_path(x, init: GMMParams, n_iter: int, *, e_step=None, m_step=None):
         θ^{[0]}, θ^{[1]}, ..., in the order EM produced the components.
     log_likelihoods : ndarray, shape (n_iter + 1,)
     """
-    from .core import e_step as default_e, log_likelihood, m_step as default_m
+    from .core import e_step as default_e
+    from .core import log_likelihood
+    from .core import m_step as default_m
 
     xs = check_data(x)
     n_iter = check_positive_int(n_iter, "n_iter", minimum=0)

@@ -234,7 +234,7 @@ def fit(X, n_components: int, *, init=None, max_iter: int = DEFAULT_MAX_ITER, to
     history = [float(ll.sum())]
     converged = False
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (the count after the loop is returned)
         params = m_step(X, resp.T, cov_floor=floor)
         resp, ll = _normalize_log_dn(_log_joint_dn(X, params))
         history.append(float(ll.sum()))

@@ -95,12 +95,12 @@ class GMMParams:
         """Permutation that sorts the components by mean (then std, then weight)."""
         return np.lexsort((self.weights, self.stds, self.means))
 
-    def permuted(self, order) -> "GMMParams":
+    def permuted(self, order) -> GMMParams:
         """The same mixture with its components in the given order."""
         order = np.asarray(order)
         return GMMParams(self.weights[order], self.means[order], self.stds[order])
 
-    def sorted(self) -> "GMMParams":
+    def sorted(self) -> GMMParams:
         """The same mixture in canonical order (ascending means)."""
         return self.permuted(self.canonical_order())
 

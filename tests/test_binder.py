@@ -7,6 +7,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,20 +20,51 @@ def pins():
         if line:
             name, _, version = line.partition("==")
             assert version, f"constraints.txt must pin exactly: {line!r}"
-            out[re.sub(r"[-_.]+", "-", name).lower()] = version
+            out[canonicalize_name(name)] = version
     return out
 
 
 def requirement_name(spec: str) -> str:
-    return re.sub(r"[-_.]+", "-", re.split(r"[\s<>=!~\[;]", spec, maxsplit=1)[0]).lower()
+    return canonicalize_name(Requirement(spec).name)
+
+
+BINDER_EXTRA = "notebooks"  # what requirements.txt installs of this package: what the chapters import
+MYST_IN_JUPYTERLAB = ("jupyterlab", "jupyterlab-myst")  # the book's MyST rendered in JupyterLab
+
+
+def requirements_lines() -> list[str]:
+    return [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()
+            if ln.strip() and not ln.startswith("#")]
 
 
 def test_requirements_use_the_pins_and_install_the_package():
-    lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()
-             if ln.strip() and not ln.startswith("#")]
+    # Binder: the package with the notebooks' extra (not the book's toolchain) and JupyterLab
+    # with jupyterlab-myst, all at the pins; nothing else.
+    lines = requirements_lines()
     assert "-c constraints.txt" in lines
-    assert ".[book]" in lines
-    assert all(ln in ("-c constraints.txt", ".[book]") for ln in lines), lines
+    assert f".[{BINDER_EXTRA}]" in lines
+    assert sorted(ln for ln in lines if not ln.startswith(("-c", "."))) == sorted(MYST_IN_JUPYTERLAB), lines
+    assert len(lines) == 2 + len(MYST_IN_JUPYTERLAB), lines
+
+
+def test_everything_binder_installs_is_pinned():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    needed = project["dependencies"] + extras[BINDER_EXTRA] + list(MYST_IN_JUPYTERLAB)
+    pinned = pins()
+    missing = [spec for spec in needed if requirement_name(spec) not in pinned]
+    assert not missing, f"not pinned in constraints.txt: {missing}"
+
+
+def test_the_binder_extra_leaves_the_book_toolchain_out():
+    # Readers run notebooks; the HTML book is built elsewhere (make book, the Pages workflow).
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    binder = {requirement_name(s) for s in extras[BINDER_EXTRA]}
+    toolchain = {requirement_name(s) for s in extras["book"]} - {"gmmderive"} - binder
+    assert "jupyter-book" in toolchain
+    assert not binder & toolchain
+    assert "jupyter-book" not in _closure(BINDER_EXTRA)
 
 
 def test_every_dependency_of_the_book_is_pinned():
@@ -41,7 +74,7 @@ def test_every_dependency_of_the_book_is_pinned():
     for spec in list(needed):  # the book extra includes others of this project: gmmderive[notebooks]
         if requirement_name(spec) == "gmmderive":
             needed.remove(spec)
-            needed += [s for e in spec[spec.index("[") + 1:spec.index("]")].split(",") for s in extras[e]]
+            needed += [s for e in sorted(Requirement(spec).extras) for s in extras[e]]
     pinned = pins()
     missing = [spec for spec in needed if requirement_name(spec) not in pinned]
     assert not missing, f"not pinned in constraints.txt: {missing}"
@@ -74,7 +107,7 @@ def test_launch_buttons_have_one_repository():
 
 
 def test_a_non_editable_install_ships_every_subpackage():
-    # Binder runs `pip install .[book]`, not -e: a subpackage missing from the list would be
+    # Binder runs `pip install .[notebooks]`, not -e: a subpackage missing from the list would be
     # absent there (gmmderive.symbolic was, until this test).
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "gmmderive").rglob("__init__.py")}
@@ -82,18 +115,13 @@ def test_a_non_editable_install_ships_every_subpackage():
     assert all((ROOT / p.replace(".", "/")).is_dir() for p in listed)
 
 
-def _book_closure() -> set[str]:
-    """Distributions that `pip install .[book]` brings: gmmderive's requirements with the
-    book extra, and theirs, recursively (as installed here, at the pins)."""
-    from packaging.requirements import Requirement
-
-    def norm(name):
-        return re.sub(r"[-_.]+", "-", name).lower()
-
-    seen, todo = set(), [("gmmderive", frozenset({"book"}))]
+def _closure(extra: str) -> set[str]:
+    """Distributions that `pip install .[extra]` brings: gmmderive's requirements with the
+    extra, and theirs, recursively (as installed here, at the pins)."""
+    seen, todo = set(), [("gmmderive", frozenset({extra}))]
     while todo:
         dist, extras = todo.pop()
-        key = (norm(dist), extras)
+        key = (canonicalize_name(dist), extras)
         if key in seen:
             continue
         seen.add(key)
@@ -129,19 +157,21 @@ def _notebook_imports() -> dict[str, str]:
     return found
 
 
-def test_the_book_extra_installs_every_module_the_notebooks_import():
-    # Binder and `pip install .[book]` get the book extra only: scipy and scikit-learn were
-    # missing from it, so chapters 14 and 15 failed there while the test environment passed.
-    closure = _book_closure()
+@pytest.mark.parametrize("extra", [BINDER_EXTRA, "book"])
+def test_the_extra_installs_every_module_the_notebooks_import(extra):
+    # Binder gets the notebooks extra (and JupyterLab), `pip install .[book]` the book's: scipy
+    # and scikit-learn were missing from it once, so chapters 14 and 15 failed there while the
+    # test environment passed. The notebooks' imports must come from the extra itself.
+    closure = _closure(extra)
     owners = metadata.packages_distributions()
     missing = []
     for module, notebook in sorted(_notebook_imports().items()):
         if module in sys.stdlib_module_names or module == "gmmderive":
             continue
-        dists = {re.sub(r"[-_.]+", "-", d).lower() for d in owners.get(module, [])}
+        dists = {canonicalize_name(d) for d in owners.get(module, [])}
         if not dists & closure:
             missing.append(f"{module} ({notebook}; from {sorted(dists) or 'no installed distribution'})")
-    assert not missing, f"not installed by .[book]: {missing}"
+    assert not missing, f"not installed by .[{extra}]: {missing}"
 
 
 def test_every_notebook_starts_with_the_install_cell_for_the_configured_repository():
@@ -155,7 +185,8 @@ def test_every_notebook_starts_with_the_install_cell_for_the_configured_reposito
     finally:
         sys.path.pop(0)
     source = install_cell_source()
-    assert "gmmderive[notebooks] @ git+https://github.com/gmmderive/gmmderive@main" in source  # the configured repository
+    # the configured repository
+    assert "gmmderive[notebooks] @ git+https://github.com/gmmderive/gmmderive@main" in source
     wrong = []
     for nb in sorted((ROOT / "book").glob("*.ipynb")):
         first = json.loads(nb.read_text())["cells"][0]

@@ -154,7 +154,7 @@ def test_separators_are_recognized_and_reported(tmp_path, sep, name):
     path = write(tmp_path, f"a{sep}b\n1{sep}10\n2{sep}20\n3{sep}30\n9{sep}90\n")
     out = run("fit", path, "--column", "b", "-k", "1")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0].startswith(f"read 4 values from column 'b'")
+    assert out.stdout.splitlines()[0].startswith("read 4 values from column 'b'")
     assert f"separator: {name}" in out.stdout.splitlines()[0]
     res = json.loads(run("fit", path, "--column", "b", "-k", "1", "--json").stdout)
     assert res["components"][0]["mean"] == pytest.approx(37.5)

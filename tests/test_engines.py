@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 import gmmderive as g
-from gmmderive import _engine
 from gmmderive.datasets import galaxies, old_faithful
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(g.__file__)))

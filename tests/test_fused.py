@@ -7,10 +7,9 @@ import pytest
 
 nb = pytest.importorskip("numba", reason="the fused pass needs numba (GMMDERIVE_WITHOUT_NUMBA=1 or not installed)")
 
-import gmmderive as g
-from gmmderive import _fused
-from gmmderive.core import _m_step_dn
-
+import gmmderive as g  # noqa: E402 (after the skip: _fused imports numba)
+from gmmderive import _fused  # noqa: E402
+from gmmderive.core import _m_step_dn  # noqa: E402
 
 # --------------------------------------------------------------------------
 # The exponential

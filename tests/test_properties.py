@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 import gmmderive as g
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -68,8 +69,10 @@ def test_affine_equivariance(case, a, t):
     res = quiet_fit(a * x + b, init=start, max_iter=5, tol=0.0)
     # Compared as multisets: components with tied means may come in either order.
     scale = abs(a) * x.std()
-    np.testing.assert_allclose(res.params.means, np.sort(a * ref.params.means + b), rtol=1e-6, atol=1e-6 * scale + 1e-9 * abs(b))
-    np.testing.assert_allclose(np.sort(res.params.stds), np.sort(abs(a) * ref.params.stds), rtol=1e-5, atol=1e-6 * scale)
+    np.testing.assert_allclose(res.params.means, np.sort(a * ref.params.means + b),
+                               rtol=1e-6, atol=1e-6 * scale + 1e-9 * abs(b))
+    np.testing.assert_allclose(np.sort(res.params.stds), np.sort(abs(a) * ref.params.stds),
+                               rtol=1e-5, atol=1e-6 * scale)
     np.testing.assert_allclose(np.sort(res.params.weights), np.sort(ref.params.weights), atol=1e-6)
     # log p(a·x + b) = log p(x) - N log|a|
     np.testing.assert_allclose(res.log_likelihood, ref.log_likelihood - x.size * np.log(abs(a)), rtol=1e-8, atol=1e-6)

@@ -169,7 +169,8 @@ def test_cli_weights_column(tmp_path):
     def run(*args):
         return subprocess.run([sys.executable, "-m", "gmmderive", "fit", *args], capture_output=True, text=True)
 
-    a = json.loads(run(str(tmp_path / "counts.csv"), "--column", "grade", "--weights", "count", "-k", "2", "--json").stdout)
+    counts = str(tmp_path / "counts.csv")
+    a = json.loads(run(counts, "--column", "grade", "--weights", "count", "-k", "2", "--json").stdout)
     b = json.loads(run(str(tmp_path / "raw.csv"), "-k", "2", "--json").stdout)
     assert a["total_weight"] == b["n_samples"] == int(w.sum())
     assert a["log_likelihood"] == pytest.approx(b["log_likelihood"], rel=1e-9)

@@ -8,6 +8,10 @@
 * The lecture one click away: "chapter N" in the prose links to chapter N, every step id
   (S24, H1, X10.2, ...) to its row in the index of steps (``{step-index}``, book/steps.md),
   and every lecture timestamp (mm:ss) into the video when ``lecture_url`` is set.
+* Accessibility (axe-core, tests/browser): the animation's image gets the alt text of its
+  cell and its slider a label; the bibliography, the hidden-cell toggles and the theme's
+  search and colour-mode buttons, sidebar title and index tables get valid ARIA (see
+  ``_setup_a11y``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def _static(app, config):
 
 def setup(app):
     _setup_links(app)
+    _setup_a11y(app)
     app.connect("config-inited", _default_mode)
     app.connect("config-inited", _static)
     # early: 'html-page-context' stops at the first handler that returns a template
@@ -209,3 +214,100 @@ def _setup_links(app):
     app.add_directive("step-index", StepIndex)
     app.connect("doctree-resolved", _dedupe_ids)
     app.connect("doctree-resolved", _linkify)
+
+
+# --------------------------------------------------------------------------------------
+# Accessibility: what axe-core (tests/browser) finds in the pages that is not the
+# notebooks' own markup. Figures take their alt text from their cell's metadata
+# (``mystnb: image: alt``, read by myst-nb); the rest is fixed here.
+# --------------------------------------------------------------------------------------
+
+import html as _html  # noqa: E402
+
+ANIMATION_SLIDER_LABEL = "Animation frame"
+
+
+def _cell_alt(node) -> str | None:
+    for a in _ancestors(node):
+        meta = a.get("cell_metadata") if isinstance(a, nodes.Element) else None
+        if meta is not None:
+            alt = meta.get("mystnb", {}).get("image", {}).get("alt")
+            return str(alt) if alt else None
+    return None
+
+
+def _label_animations(app, doctree, docname):
+    # matplotlib's JavaScript animation (HTML output): an <img> without alt and a range
+    # <input> without a label. The alt is the cell's (as for its PNG figures).
+    for raw in list(doctree.findall(nodes.raw)):
+        text = raw.astext()
+        if "<img id=\"_anim_img" not in text:
+            continue
+        alt = _cell_alt(raw)
+        if alt:
+            attr = 'alt="' + _html.escape(alt) + '"'
+            text = re.sub(r'<img id="(_anim_img\w+)"', lambda m, attr=attr: f'<img id="{m.group(1)}" {attr}', text)
+        text = re.sub(r'<input id="(_anim_slider\w+)"', rf'<input id="\1" aria-label="{ANIMATION_SLIDER_LABEL}"', text)
+        raw.parent.replace(raw, nodes.raw(text, text, format=raw.get("format", "html"), classes=raw["classes"]))
+
+
+def _fix_body(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if not body:
+        return
+    # docutils 0.21 marks citations role="doc-biblioentry" (deprecated in DPUB-ARIA 1.1) inside
+    # role="list", which then has no list items: make them list items.
+    body = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    # myst-nb's hidden-cell toggle is named "Toggle hidden content" while it shows "Show code
+    # cell source": let the visible text name it.
+    body = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+    context["body"] = body
+
+
+# In the browser, for the theme's own markup (pydata-sphinx-theme 0.17 templates).
+_A11Y_JS = """
+function gmmderiveA11y() {
+  const set = (el, name, value) => { if (el.getAttribute(name) !== value) el.setAttribute(name, value); };
+  const unset = (el, ...names) => names.forEach((n) => { if (el.hasAttribute(n)) el.removeAttribute(n); });
+  // search fields show "Search Ctrl+K": that text names them, not aria-label="Search"
+  document.querySelectorAll("button.search-button-field").forEach((b) => unset(b, "aria-label"));
+  // icons are decoration inside buttons that have a name (Color mode, Search, ...); Font Awesome
+  // turns <i title="Light"> into <svg role="img"><title>Light</title>, before or after this runs
+  document.querySelectorAll(".pst-navbar-icon :is(i, svg, .fa-solid), .search-button-field :is(i, svg)")
+    .forEach((i) => {
+      set(i, "aria-hidden", "true");
+      unset(i, "title", "role", "aria-labelledby");
+      i.querySelectorAll("title").forEach((t) => t.remove());
+    });
+  // the book's title above the sidebar's table of contents lies outside every landmark
+  document.querySelectorAll(".sidebar-primary-item:has(> .navbar-brand)").forEach((d) => {
+    set(d, "role", "navigation");
+    set(d, "aria-label", "Home");
+  });
+  // the domain index pages lay out entries in a table without header cells
+  document.querySelectorAll("table.indextable").forEach((t) => set(t, "role", "presentation"));
+}
+document.addEventListener("DOMContentLoaded", () => {
+  gmmderiveA11y();
+  // Font Awesome and the theme rewrite these elements later (when exactly varies): again after
+  // each change (the fix changes nothing the second time, so this settles)
+  let queued = false;
+  new MutationObserver(() => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(() => { queued = false; gmmderiveA11y(); });
+    }
+  }).observe(document.body, {childList: true, subtree: true, attributes: true,
+                             attributeFilter: ["aria-label", "aria-hidden", "aria-labelledby", "role", "title"]});
+});
+"""
+
+
+def _a11y_js(app, config):
+    app.add_js_file(None, body=_A11Y_JS)
+
+
+def _setup_a11y(app):
+    app.connect("doctree-resolved", _label_animations)
+    app.connect("html-page-context", _fix_body)
+    app.connect("config-inited", _a11y_js)

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
 
 import sympy as sp
 
@@ -145,7 +145,7 @@ class Hypothesis:
         return f"$\\displaystyle {latex(self.statement)}$"
 
     @classmethod
-    def from_step(cls, step: "Step", name: str | None = None, over: tuple | None = None) -> "Hypothesis":
+    def from_step(cls, step: Step, name: str | None = None, over: tuple | None = None) -> Hypothesis:
         """A proven general step as a fact for other proofs (valid for every value of its free indices)."""
         if step.kind != "general" or step.relation != "=":
             raise ValueError(f"step {step.id} is not a general equality; it cannot serve as a hypothesis")
@@ -155,7 +155,7 @@ class Hypothesis:
         return cls(name or f"{step.name} ({step.id})", sp.Eq(step.lhs, step.rhs, evaluate=False), over, step.id)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hypothesis_holds(h: Hypothesis) -> bool:
     if h.is_condition:
         return True
@@ -171,7 +171,7 @@ def _hypothesis_holds(h: Hypothesis) -> bool:
 class Proof:
     """The outcome of checking one step."""
 
-    step: "Step"
+    step: Step
     passed: bool
     kind: str
     seconds: float
@@ -354,11 +354,11 @@ class Step:
             raise ProofError(f"{proof.summary()}: {proof.message}")
         return proof
 
-    def with_rhs(self, rhs) -> "Step":
+    def with_rhs(self, rhs) -> Step:
         """The same step claiming another right-hand side (to test an answer, or show a wrong one rejected)."""
         return replace(self, rhs=sp.sympify(rhs))
 
-    def with_lhs(self, lhs) -> "Step":
+    def with_lhs(self, lhs) -> Step:
         """The same step claiming another left-hand side (its display follows)."""
         return replace(self, lhs=sp.sympify(lhs), lhs_display=None)
 
@@ -470,10 +470,11 @@ def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
         shown = admissible[0] if len(admissible) == 1 else sp.FiniteSet(*admissible)
         work = [(f"SymPy's solution for ${latex(unknown)}$", shown)]
         if undecided:
-            return False, work, (f"the root ${latex(undecided[0])}$ is not shown positive, as ${latex(unknown)}$ must be: "
-                                 "a condition is missing")
+            return False, work, (f"the root ${latex(undecided[0])}$ is not shown positive, "
+                                 f"as ${latex(unknown)}$ must be: a condition is missing")
         if len(admissible) != 1:
-            return False, work, f"expected one admissible root, SymPy found {len(admissible)}: ${latex(sp.FiniteSet(*admissible))}$"
+            return False, work, (f"expected one admissible root, SymPy found {len(admissible)}: "
+                                 f"${latex(sp.FiniteSet(*admissible))}$")
         left = reduce(_apply(step.rhs - admissible[0], tactics))
         ok = left == 0
         return ok, work, "" if ok else (f"the root is ${latex(admissible[0])}$; the claimed right-hand side "
@@ -498,7 +499,8 @@ def by_chain(links: Sequence[tuple], *tactics) -> Method:
             left = reduce(_apply(_apply(a - b, extras[k]), tactics))
             if left != 0:
                 why = links[k][1] if k < len(links) else "the last link"
-                return False, work, f"link {k + 1} ({why}) fails: ${latex(a)} \\ne {latex(b)}$; the difference reduces to {_leftover(left)}"
+                return False, work, (f"link {k + 1} ({why}) fails: ${latex(a)} \\ne {latex(b)}$; "
+                                     f"the difference reduces to {_leftover(left)}")
             work.append((links[k][1] if k < len(links) else "hence", b))
         return True, work, ""
 
@@ -510,7 +512,7 @@ def by_chain(links: Sequence[tuple], *tactics) -> Method:
 USES_LHS = object()
 
 
-def by_procedure(fn: Callable[["Step"], tuple], *, lhs, tactics: Sequence[str] = ()) -> Method:
+def by_procedure(fn: Callable[[Step], tuple], *, lhs, tactics: Sequence[str] = ()) -> Method:
     """A hand-written proof procedure ``fn(step) -> (passed, work, message)``.
 
     ``lhs`` is the left side the procedure proves something about; the kernel refuses a

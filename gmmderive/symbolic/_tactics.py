@@ -83,7 +83,7 @@ def _sum_of(function, limits):
 _BINDERS = (sp.Sum, sp.Product, sp.Integral)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _private_copy(symbol, k):
     """The k-th private copy of a bound symbol of no known kind (the same on every call)."""
     return sp.Dummy(symbol.name, **symbol.assumptions0)
@@ -110,7 +110,8 @@ def canonical(expr, _used=frozenset()):
                 kind = range_kind(lim)
             new = next((s for s in _BOUND[kind] if s not in taken), None) if kind else None
             if new is None:  # an index of no known kind, or nested too deep: a fresh one
-                new = next(_private_copy(lim[0], k) for k in range(len(taken) + 1) if _private_copy(lim[0], k) not in taken)
+                new = next(_private_copy(lim[0], k) for k in range(len(taken) + 1)
+                           if _private_copy(lim[0], k) not in taken)
             mapping[lim[0]] = new
             taken.add(new)
         function = canonical(expr.function.xreplace(mapping), frozenset(taken))

@@ -9,7 +9,7 @@ the book) disagrees with the proven one and fails :func:`check_e_step`.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -20,7 +20,7 @@ from ._tactics import instantiate
 from .derivation import GAMMA, S7, S20, S24, S29
 
 
-@lru_cache(maxsize=None)
+@cache
 def _e_step_lambda(n_components: int):
     value = sp.Symbol("value", real=True)
     w = sp.symbols(f"w0:{n_components}", positive=True)
@@ -42,7 +42,7 @@ def symbolic_e_step(x_values, params: GMMParams) -> np.ndarray:
     return np.column_stack([np.broadcast_to(col, xv.shape) for col in cols])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _m_step_lambda(n_samples: int, n_components: int):
     xs = sp.symbols(f"x0:{n_samples}", real=True)
     r = [[sp.Symbol(f"r{a}_{b}", nonnegative=True) for b in range(n_components)] for a in range(n_samples)]

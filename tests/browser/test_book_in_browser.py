@@ -9,9 +9,15 @@ Screenshots of every page at 1280 and 400 px land in ``_build/screenshots`` for 
 look at. ``test_the_reader_check_catches_an_overlong_equation`` shows the layout check
 failing on a page with a deliberately overlong equation.
 
-Needs a built book (``make book``) and Debian's Chromium (``apt-get install chromium``);
-without them the tests skip with the reason, unless GMMDERIVE_REQUIRE_BROWSER=1 (set by
-``.ci/run``), where they fail.
+Accessibility: axe-core (WCAG 2.0/2.1 A and AA) runs on every page, and a serious or critical
+violation fails (``test_page_is_accessible``); ``test_the_axe_check_catches_a_missing_alt``
+shows it failing on a figure without alt text. axe-core comes from the npm registry:
+``npm install --prefix .venv/axe axe-core@4.14.1`` (``.ci/run`` does it), or GMMDERIVE_AXE
+names its ``axe.min.js``.
+
+Needs a built book (``make book``) and Debian's Chromium (``apt-get install chromium``), and
+axe-core for the accessibility tests; without them the tests skip with the reason, unless
+GMMDERIVE_REQUIRE_BROWSER=1 (set by ``.ci/run``), where they fail.
 """
 
 from __future__ import annotations
@@ -105,7 +111,7 @@ class _Links(HTMLParser):
             self.hrefs.append(a["href"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(path: Path) -> _Links:
     parser = _Links()
     parser.feed(path.read_text(encoding="utf-8"))
@@ -131,7 +137,8 @@ _READER_CHECK = r"""(stepIds) => {
   if (errors) problems.push(errors + ' MathJax errors (bad TeX)');
   const copy = main.cloneNode(true);
   copy.querySelectorAll('mjx-container, pre, code, script, style, .highlight').forEach(e => e.remove());
-  const raw = copy.textContent.match(/\$\$|\$\\[a-zA-Z]|\\(frac|sum|log|mathcal|mathbb|left|right|begin|end)\b|\\\[|\\\(/g);
+  const raw = copy.textContent.match(
+    /\$\$|\$\\[a-zA-Z]|\\(frac|sum|log|mathcal|mathbb|left|right|begin|end)\b|\\\[|\\\(/g);
   if (raw) problems.push('raw TeX outside math: ' + raw.slice(0, 5).join(' '));
   const seen = {};
   for (const e of document.querySelectorAll('[id]')) seen[e.id] = (seen[e.id] || 0) + 1;
@@ -143,7 +150,8 @@ _READER_CHECK = r"""(stepIds) => {
   const stepRe = new RegExp('(?<![\\w.])(' + stepIds.map(s => s.replace('.', '\\.')).join('|') + ')(?![\\w]|\\.\\d)');
   for (let t = walker.nextNode(); t; t = walker.nextNode()) {
     const el = t.parentElement;
-    if (el.closest('a, pre, code, mjx-container, h1, h2, h3, h4, script, style, .highlight, table.step-index')) continue;
+    const skip = 'a, pre, code, mjx-container, h1, h2, h3, h4, script, style, .highlight, table.step-index';
+    if (el.closest(skip)) continue;
     const m = t.textContent.match(/\b[Cc]hapters? \d+/) || t.textContent.match(stepRe);
     if (m) unlinked.push(m[0]);
   }
@@ -276,3 +284,81 @@ def test_internal_links_resolve(page):
         elif url.fragment and target.suffix == ".html" and url.fragment not in _parse(target).ids:
             broken.append(href)
     assert not broken, f"{page}: links to nowhere: {broken}"
+
+
+# --------------------------------------------------------------------------------------
+# Accessibility: axe-core on every page. The book's figures carry alt text from their cells
+# (mystnb.image.alt); book/_ext/book_fixes.py fixes what the theme and the generators emit.
+# --------------------------------------------------------------------------------------
+
+AXE = Path(os.environ.get("GMMDERIVE_AXE") or ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js")
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    # WCAG 2.5.3 (label in name), still marked experimental in axe-core 4.14
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
+FAILING_IMPACTS = ("serious", "critical")
+# Violations of the theme's own markup that book_fixes cannot fix: rule id -> upstream issue.
+# (None at present: the search buttons, colour-mode icons and sidebar landmark are fixed there.)
+UPSTREAM: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    if not AXE.is_file():
+        _unavailable(f"axe-core is not installed ({AXE}): npm install --prefix .venv/axe axe-core@4.14.1")
+    return AXE
+
+
+def _axe(tab, axe_script: Path) -> list[dict]:
+    tab.add_script_tag(path=str(axe_script))
+    return tab.evaluate(
+        """(options) => axe.run(document, options).then(r => r.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            targets: v.nodes.map(n => n.target.join(' ')),
+            inArticle: v.nodes.some(n => n.target.some(t => {
+                const e = document.querySelector(t); return e && e.closest('article, main .bd-content');
+            })),
+        })))""",
+        AXE_OPTIONS,
+    )
+
+
+def _failing(violations: list[dict]) -> list[str]:
+    return [
+        f"{v['id']} ({v['impact']}, {len(v['targets'])}x: {v['help']}): {v['targets'][:3]}"
+        for v in violations
+        if v["impact"] in FAILING_IMPACTS and (v["inArticle"] or v["id"] not in UPSTREAM)
+    ]
+
+
+@pytest.mark.parametrize("page", pages() or ["(no built book)"])
+def test_page_is_accessible(page, server, browser, axe_script):
+    if page == "(no built book)":
+        _unavailable("no built book: run `make book` first")
+    tab = _open(browser, server, page, WIDE)
+    violations = _axe(tab, axe_script)
+    tab.close()
+    failing = _failing(violations)
+    assert not failing, f"{page}: axe-core finds {failing}"
+
+
+def test_the_axe_check_catches_a_missing_alt(server, browser, axe_script):
+    # A figure without alt text (as myst-nb writes a PNG output without mystnb.image.alt)
+    # and an unlabelled slider (matplotlib's animation before book_fixes) must fail.
+    page = "book/13_summary.html"
+    if not (HTML / page).exists():
+        _unavailable(f"no {page} in the built book")
+    tab = _open(browser, server, page, WIDE)
+    assert _failing(_axe(tab, axe_script)) == []
+    figures = "Array.from(document.querySelectorAll('.cell_output img')).map(i => i.getAttribute('alt') || '')"
+    alts = tab.evaluate(figures)
+    assert len(alts) >= 4 and all(len(a) > 40 and not a.endswith(".png") for a in alts), alts  # described
+    tab.evaluate("""() => {
+        const img = document.querySelector('.cell_output img');
+        img.removeAttribute('alt');
+        document.querySelector('input.anim-slider').removeAttribute('aria-label');
+    }""")
+    failing = " | ".join(_failing(_axe(tab, axe_script)))
+    tab.close()
+    assert "image-alt (critical" in failing and "label (critical" in failing, failing
