@@ -62,8 +62,11 @@ def _log_joint_terms(params: GMMParams):
     """(scale, const) per class, with log π_c + log N(x; μ_c, σ_c) = const_c - ((x - μ_c) · scale_c)²."""
     # (x - μ)² / (2σ²) = ((x - μ) · 1/(√2 σ))²: one scaling instead of two.
     scale = 1.0 / (np.sqrt(2.0) * params.stds)
-    with np.errstate(divide="ignore"):  # log 0 = -inf for an empty class is correct
-        const = np.log(params.weights) - np.log(params.stds) - 0.5 * LOG_2PI
+    # log 0 = -inf for an empty class is correct (without np.errstate, which costs as much as
+    # a small iteration)
+    const = np.full(params.weights.shape, -np.inf)
+    np.log(params.weights, out=const, where=params.weights > 0)
+    const -= np.log(params.stds) + 0.5 * LOG_2PI
     return scale, const
 
 
@@ -353,7 +356,7 @@ def _params_from_statistics(n, gamma, means, sq_dev, *, previous=None, std_floor
     # S20: π_e = γ_e / N. Σ_e γ_e = N exactly when every row of ρ sums to one (M2); rows that
     # do so only within the row check's tolerance would leave the weights off the simplex.
     weights = gamma / gamma.sum()
-    return GMMParams(weights, means, stds), collapsed, empty
+    return GMMParams._trusted(weights, np.array(means, dtype=np.float64), stds), collapsed, empty
 
 
 def warn_degenerate(collapsed, empty, std_floor: float, stacklevel: int = 3) -> None:

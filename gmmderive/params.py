@@ -86,6 +86,23 @@ class GMMParams:
         object.__setattr__(self, "means", m)
         object.__setattr__(self, "stds", s)
 
+    @classmethod
+    def _trusted(cls, weights: np.ndarray, means: np.ndarray, stds: np.ndarray) -> GMMParams:
+        """Fresh float64 arrays from the M-step: the full checks only if a cheap one fails.
+
+        EM makes one GMMParams per iteration; validating each costs as much as an iteration on
+        small data. The arrays must be new (they are made read-only, not copied).
+        """
+        ok = (np.isfinite(means).all() and np.isfinite(stds).all() and stds.min() >= MIN_STD
+              and weights.min() >= 0 and abs(weights.sum() - 1.0) <= WEIGHT_SUM_TOL)
+        if not ok:
+            return cls(weights, means, stds)  # raises with the full message
+        obj = object.__new__(cls)
+        for name, arr in (("weights", weights), ("means", means), ("stds", stds)):
+            arr.setflags(write=False)
+            object.__setattr__(obj, name, arr)
+        return obj
+
     @property
     def n_components(self) -> int:
         """The number of classes D."""

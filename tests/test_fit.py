@@ -1,5 +1,6 @@
 """fit(), initialization, degenerate fits, the estimator, the data sets."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -8,6 +9,8 @@ import pytest
 import gmmderive as g
 from gmmderive.datasets import exam_grades, galaxies, old_faithful
 from gmmderive.fit import DEFAULT_STD_FLOOR, INIT_STRATEGIES
+
+fit_module = sys.modules["gmmderive.fit"]
 
 
 def two_clusters(n=400, seed=0):
@@ -207,7 +210,7 @@ def test_em_path_matches_fit():
     x = two_clusters()
     start = g.initial_params(x, 2)
     path, lls = g.em_path(x, start, 5)
-    res = g.fit(x, init=start, max_iter=5, tol=0.0)
+    res = g.fit(x, init=start, max_iter=5, tol=0.0, accelerate=False)
     assert len(path) == 6 and path[0] == start
     np.testing.assert_allclose(lls, res.history, rtol=1e-12)
     np.testing.assert_allclose(np.sort(path[-1].means), res.params.means, rtol=1e-12)
@@ -285,21 +288,36 @@ def test_short_pre_runs_then_best_candidates():
         g.fit(x, 2, n_best=0)
 
 
-def test_reject_degenerate_runs():
+def test_degenerate_runs_lose_to_any_other(monkeypatch):
     x = old_faithful()["waiting"]  # whole minutes: many ties
+    runs, chosen = [], []
+    original = fit_module._best_run
+
+    def spy(r, *a):
+        runs.extend(r)
+        chosen.append(original(runs, *a))
+        return chosen[-1]
+
+    monkeypatch.setattr(fit_module, "_best_run", spy)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        plain = g.fit(x, 4, n_init=10, seed=0)
-    assert any(issubclass(w.category, g.DegenerateComponentWarning) for w in caught)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        clean = g.fit(x, 4, n_init=10, seed=0, reject_degenerate=True)
+        res = g.fit(x, 4, init="kmeans++", n_init=10, seed=0, pre_iter=0)
+    degenerate = [r for r in runs if r.degenerate]
+    best = max((r for r in runs if not r.degenerate), key=lambda r: r.log_likelihood)
+    assert degenerate and max(r.log_likelihood for r in degenerate) > best.log_likelihood  # spuriously "better"
+    assert chosen == [best]
     assert not any(issubclass(w.category, g.DegenerateComponentWarning) for w in caught)
-    assert clean.log_likelihood < plain.log_likelihood  # the singular run had the "best" likelihood
-    assert clean.params.stds.min() > 1.0
+    assert res.params.stds.min() > 1.0
+    monkeypatch.undo()
+    # reject_degenerate returns the same; it differs only when every run degenerated
+    clean = g.fit(x, 4, init="kmeans++", n_init=10, seed=0, pre_iter=0, reject_degenerate=True)
+    assert clean.log_likelihood == res.log_likelihood
+    x = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 5.0])
+    start = g.GMMParams([0.4, 0.4, 0.2], [0.0, 1.0, 5.0], [0.1, 0.1, 0.1])
+    with pytest.warns(g.DegenerateComponentWarning):
+        g.fit(x, 3, init=start)
     with pytest.raises(ValueError, match="degenerated"):
-        g.fit(np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 5.0]), 3, init=g.GMMParams(
-            [0.4, 0.4, 0.2], [0.0, 1.0, 5.0], [0.1, 0.1, 0.1]), reject_degenerate=True)
+        g.fit(x, 3, init=start, reject_degenerate=True)
 
 
 @pytest.mark.parametrize("kw", [dict(n_init=4, seed=1), dict(n_init=4, seed=1, pre_iter=3, n_best=2),

@@ -31,28 +31,60 @@ def test_equal_variance_starts_from_the_pooled_sigma():
     assert np.all(np.diff(res.history) >= -1e-9)
 
 
-def test_n_best_runs_go_on_after_the_pre_runs(monkeypatch):
+@pytest.mark.parametrize("batched", [True, False])
+def test_n_best_runs_go_on_after_the_pre_runs(monkeypatch, batched):
     calls = []  # (continuation?, run)
-    original = fit_module._run_em
+    short = []
+    original_run, original_batch = fit_module.run_em, fit_module.batch_em
 
     def recording(*args, **kw):
-        run = original(*args, **kw)
+        run = original_run(*args, **kw)
         calls.append((kw.get("before") is not None, run))
         return run
 
-    monkeypatch.setattr(fit_module, "_run_em", recording)
+    def recording_batch(*args, **kw):
+        runs = original_batch(*args, **kw)
+        short.extend(runs)
+        return runs
+
+    monkeypatch.setattr(fit_module, "run_em", recording)
+    monkeypatch.setattr(fit_module, "batch_em", recording_batch)
+    if not batched:  # the pre-runs one by one, as on large data
+        monkeypatch.setattr(fit_module, "BATCH_SIZE", 0)
     x = galaxies()
     for n_best in (3, 1):
         calls.clear()
+        short.clear()
         g.fit(x, 3, n_init=6, seed=0, pre_iter=2, n_best=n_best)
-        short = [r for cont, r in calls if not cont]
+        if not batched:
+            short = [r for cont, r in calls if not cont]
         assert len(short) == 6
-        best = sorted(short, key=lambda r: -r.log_likelihood)[:n_best]
+        best = sorted(short, key=lambda r: (r.degenerate, -r.log_likelihood))[:n_best]
         continued = [r for cont, r in calls if cont]
         # exactly the n_best most likely short runs go on (those not yet converged)
         assert len(continued) == sum(not r.converged for r in best)
         assert [r.start for r in continued] == [r.start for r in best if not r.converged]
     assert len([r for cont, r in calls if cont]) <= 1
+
+
+def test_batched_pre_runs_are_the_engines_iterations():
+    # batch_em runs plain EM from all starts at once: the same iterates as one run per start
+    from gmmderive._runs import batch_em, run_em
+
+    rng = np.random.default_rng(5)
+    z = np.concatenate([rng.normal(-1, 0.5, 60), rng.normal(1, 0.8, 40), [0.0, 0.0, 0.0]])
+    w = rng.uniform(0.5, 2.0, z.size)
+    starts = [g.initial_params(z, 3, "kmeans++", seed=s) for s in range(4)]
+    starts.append(g.GMMParams([0.5, 0.5, 0.0], [-1.0, 1.0, 5.0], [0.5, 0.5, 1.0]))  # an empty class
+    for kw in ({}, {"equal_variance": True}, {"weights": w}, {"std_floor": 0.3}):
+        floor = kw.pop("std_floor", 1e-6)
+        together = batch_em(z, starts, 7, std_floor=floor, **kw)
+        for start, b in zip(starts, together, strict=True):
+            a = run_em(z, start, max_iter=7, tol=0, std_floor=floor, accelerate=False, keep_resp=False, **kw)
+            np.testing.assert_allclose(b.history, a.history, rtol=1e-12)
+            for name in ("weights", "means", "stds"):
+                np.testing.assert_allclose(getattr(b.params, name), getattr(a.params, name), rtol=1e-9, atol=1e-12)
+            assert (b.collapsed == a.collapsed).all() and (b.empty == a.empty).all()
 
 
 def test_n_best_equal_to_n_init_is_the_full_search():
@@ -203,8 +235,8 @@ def test_initial_params_are_equivariant_with_a_singleton_group():
 
 def test_n_best_default_is_one(monkeypatch):
     calls = []
-    original = fit_module._run_em
-    monkeypatch.setattr(fit_module, "_run_em",
+    original = fit_module.run_em
+    monkeypatch.setattr(fit_module, "run_em",
                         lambda *a, **kw: calls.append(kw.get("before") is not None) or original(*a, **kw))
     g.fit(galaxies(), 3, n_init=6, seed=3, pre_iter=2)
     assert calls.count(True) <= 1
