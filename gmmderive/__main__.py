@@ -263,7 +263,7 @@ def _fit(args) -> int:
                 raise InputError(f"every weight in column {args.weights!r} is 0: nothing to fit")
         if args.k < 1:
             raise InputError(f"-k must be at least 1, got {args.k}")
-        if args.n_init < 1:
+        if args.n_init is not None and args.n_init < 1:
             raise InputError(f"--n-init must be at least 1, got {args.n_init}")
         n_distinct = np.unique(x if w is None else x[w > 0]).size
         if n_distinct < max(args.k, 2):
@@ -279,9 +279,9 @@ def _fit(args) -> int:
         model = GaussianMixture1D(
             args.k,
             n_init=args.n_init,
-            init="quantile" if args.n_init == 1 else "kmeans++",
             seed=args.seed,
             equal_variance=args.equal_variance,
+            accelerate=not args.plain_em,
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -381,8 +381,10 @@ def main(argv=None) -> int:
     f.add_argument("--header", default="auto", choices=["auto", "yes", "no"],
                    help="is the first row a header? auto: yes if it holds a non-number")
     f.add_argument("--equal-variance", action="store_true", help="one standard deviation shared by all components")
-    f.add_argument("--n-init", type=int, default=1, help="random restarts (k-means++ starts); the best is kept")
-    f.add_argument("--seed", type=int, default=None, help="seed of the random starts")
+    f.add_argument("--n-init", type=int, default=None,
+                   help="number of starts of the search (default 50: the quantile start and k-means++ starts)")
+    f.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
+    f.add_argument("--plain-em", action="store_true", help="plain EM instead of SQUAREM-accelerated EM")
     f.add_argument("--plot", metavar="OUT.png", help="write a histogram with the fitted density")
     f.add_argument("--json", action="store_true", help="print the result as JSON")
     f.set_defaults(func=_fit)

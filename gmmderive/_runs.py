@@ -96,7 +96,7 @@ def distance_to_limit(step: float, previous_step: float | None, rate: float = 0.
 
 def _jacobian_free(m: _Evaluator, p: GMMParams, f_mp: np.ndarray, std_floor: float) -> np.ndarray:
     """J of M at ``p`` in the free coordinates, by forward differences (3D evaluations)."""
-    f = _to_free(p)
+    f = _to_free(p, m.equal_variance)
     d = p.n_components
     jac = np.empty((f.size, f.size))
     for j in range(f.size):
@@ -104,7 +104,7 @@ def _jacobian_free(m: _Evaluator, p: GMMParams, f_mp: np.ndarray, std_floor: flo
         g = f.copy()
         g[j] += h
         q = _from_free(g, d, std_floor)
-        jac[:, j] = np.nan if q is None else (_to_free(m(q, keep_flags=False)[1]) - f_mp) / h
+        jac[:, j] = np.nan if q is None else (_to_free(m(q, keep_flags=False)[1], m.equal_variance) - f_mp) / h
     return jac
 
 
@@ -117,7 +117,7 @@ def check_fixed_point(m: _Evaluator, p: GMMParams, std_floor: float):
     ll, mp, _ = m(p)
     if p.weights.min() < _MIN_WEIGHT or mp.weights.min() < _MIN_WEIGHT:
         return step_size(p, mp), None, ll, mp, 0.0  # an empty class: M moves nothing there
-    f, f_mp = _to_free(p), _to_free(mp)
+    f, f_mp = _to_free(p, m.equal_variance), _to_free(mp, m.equal_variance)
     jac = _jacobian_free(m, p, f_mp, std_floor)
     try:
         delta = np.linalg.solve(np.eye(f.size) - jac, f_mp - f)
@@ -135,8 +135,10 @@ def check_fixed_point(m: _Evaluator, p: GMMParams, std_floor: float):
     return float(err), newton, ll, mp, rate
 
 
-def _to_free(p: GMMParams) -> np.ndarray:
-    return np.concatenate([np.log(p.weights), p.means, np.log(p.stds)])
+def _to_free(p: GMMParams, equal_variance: bool = False) -> np.ndarray:
+    """(log π, μ, log σ): coordinates in which any point is a mixture (one log σ if shared)."""
+    log_sd = np.log(p.stds[:1] if equal_variance else p.stds)
+    return np.concatenate([np.log(p.weights), p.means, log_sd])
 
 
 def _from_free(phi: np.ndarray, d: int, std_floor: float) -> GMMParams | None:
@@ -144,17 +146,18 @@ def _from_free(phi: np.ndarray, d: int, std_floor: float) -> GMMParams | None:
     if not np.isfinite(phi).all():
         return None
     a = np.exp(phi[:d] - phi[:d].max())
-    stds = np.maximum(np.exp(phi[2 * d:]), std_floor)
+    stds = np.broadcast_to(np.maximum(np.exp(phi[2 * d:]), std_floor), (d,)).copy()
     if not (stds >= MIN_STD).all() or not np.isfinite(stds).all():
         return None
     return GMMParams(a / a.sum(), phi[d:2 * d], stds)
 
 
-def squarem_point(p0: GMMParams, p1: GMMParams, p2: GMMParams, step_max: float, std_floor: float):
+def squarem_point(p0: GMMParams, p1: GMMParams, p2: GMMParams, step_max: float, std_floor: float,
+                  equal_variance: bool = False):
     """``(θ', α)``: the SQUAREM extrapolation from θ0 and its two EM steps (``None`` if α = 1)."""
     if min(p0.weights.min(), p1.weights.min(), p2.weights.min()) < _MIN_WEIGHT:
         return None, 1.0
-    f0, f1, f2 = _to_free(p0), _to_free(p1), _to_free(p2)
+    f0, f1, f2 = (_to_free(p, equal_variance) for p in (p0, p1, p2))
     r = f1 - f0
     v = f2 - 2.0 * f1 + f0
     vv = float(v @ v)
@@ -172,6 +175,7 @@ class _Evaluator:
     def __init__(self, x, d, *, std_floor, equal_variance, weights):
         self._eng = engine()  # numba's fused pass, or NumPy: imported on the first fit
         self._kw = dict(std_floor=std_floor, equal_variance=equal_variance, weights=weights)
+        self.equal_variance = equal_variance
         self._x = x
         self.count = 0
         self.collapsed = np.zeros(d, dtype=bool)
@@ -275,7 +279,7 @@ def _accelerated(m: _Evaluator, start: GMMParams, max_iter: int, tol: float, std
             continue
         if m.count >= max_iter:
             return p2, history, False, distance
-        point, alpha = squarem_point(p0, p1, p2, step_max, std_floor)
+        point, alpha = squarem_point(p0, p1, p2, step_max, std_floor, m.equal_variance)
         if point is not None:
             llx, px1, flags = m(point, keep_flags=False)
             if llx >= ll1:  # kept: θ' and M(θ') start the next cycle

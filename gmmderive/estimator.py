@@ -11,7 +11,7 @@ import numpy as np
 
 from ._validation import check_data, check_positive_int, check_sample_weight, check_seed
 from .core import log_density, responsibilities
-from .fit import DEFAULT_MAX_ITER, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
+from .fit import DEFAULT_MAX_ITER, DEFAULT_SEED, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
 from .params import GMMParams
 
 
@@ -39,10 +39,13 @@ class GaussianMixture1D:
     init : {"quantile", "kmeans++", "random"} or GMMParams, optional
         Initialization, as in :func:`gmmderive.fit`.
     max_iter : int, default 1000
+        Evaluations of the EM map per run.
     tol : float, default 1e-8
-        Stop when an iteration raises the total log-likelihood by less.
-    n_init : int, default 1
-    seed : int, numpy.random.Generator or None
+        Stop when the parameters are within ``tol`` of EM's fixed point (see
+        :func:`gmmderive.fit`).
+    n_init : int, optional
+        Number of starts; default 50 for the default search (``init=None``), else 1.
+    seed : int, numpy.random.Generator or None, default 0
     std_floor : float, default 1e-6
         Lower bound on σ relative to the data's standard deviation.
     equal_variance : bool, default False
@@ -50,6 +53,8 @@ class GaussianMixture1D:
     reject_degenerate : bool, default False
         Among the ``n_init`` runs, discard those in which a component
         collapsed or emptied (see :func:`gmmderive.fit`).
+    accelerate : bool, default True
+        SQUAREM-accelerated EM; ``False`` runs plain EM.
 
     Attributes
     ----------
@@ -61,7 +66,7 @@ class GaussianMixture1D:
     log_likelihood_ : float
         Total log-likelihood of the training data.
     history_ : ndarray
-        Log-likelihood per iteration.
+        Log-likelihood after each evaluation of the EM map.
     n_features_in_ : int
         Always 1.
     """
@@ -73,11 +78,12 @@ class GaussianMixture1D:
         init=None,
         max_iter: int = DEFAULT_MAX_ITER,
         tol: float = DEFAULT_TOL,
-        n_init: int = 1,
-        seed=None,
+        n_init: int | None = None,
+        seed=DEFAULT_SEED,
         std_floor: float = DEFAULT_STD_FLOOR,
         equal_variance: bool = False,
         reject_degenerate: bool = False,
+        accelerate: bool = True,
     ):
         self.n_components = n_components
         self.init = init
@@ -88,6 +94,7 @@ class GaussianMixture1D:
         self.std_floor = std_floor
         self.equal_variance = equal_variance
         self.reject_degenerate = reject_degenerate
+        self.accelerate = accelerate
 
     def __repr__(self):
         return f"GaussianMixture1D(n_components={self.n_components!r})"
@@ -140,6 +147,7 @@ class GaussianMixture1D:
             equal_variance=self.equal_variance,
             reject_degenerate=self.reject_degenerate,
             sample_weight=sample_weight,
+            accelerate=self.accelerate,
         )
         self.result_ = result
         self.params_ = result.params

@@ -81,7 +81,7 @@ from .core import warn_degenerate
 from .params import MIN_STD, GMMParams
 
 INIT_STRATEGIES = ("quantile", "kmeans++", "random")
-DEFAULT_MAX_ITER = 1000
+DEFAULT_MAX_ITER = 10_000
 DEFAULT_TOL = 1e-8
 DEFAULT_STD_FLOOR = 1e-6
 #: The default search (``init=None``): the quantile start and k-means++ starts, this many in all,
@@ -397,7 +397,7 @@ def fit(
         convergence.
         It reaches the best optimum that hundreds of random starts find on the
         book's data sets (tested).
-    max_iter : int, default 1000
+    max_iter : int, default 10000
         Maximum number of evaluations of the EM map M (fused passes: an
         E-step and an M-step each) per run, those of the stopping rule's check
         and of the acceleration included.
