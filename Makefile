@@ -40,7 +40,8 @@ test: $(STAMP)
 # The numeric tests once more as on a machine without numba: fit's NumPy engine (tests/conftest.py).
 NUMERIC_TESTS := tests/test_core.py tests/test_fit.py tests/test_options.py tests/test_magnitudes.py \
 	tests/test_errors.py tests/test_properties.py tests/test_engines.py tests/test_fused.py \
-	tests/test_multivariate.py tests/test_sklearn.py tests/test_cli.py tests/test_weights.py
+	tests/test_multivariate.py tests/test_sklearn.py tests/test_cli.py tests/test_weights.py \
+	tests/test_acceleration.py tests/test_search.py
 test-without-numba: $(STAMP)
 	GMMDERIVE_WITHOUT_NUMBA=1 $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
 

@@ -38,7 +38,7 @@ class GaussianMixture1D:
         Number of classes D.
     init : {"quantile", "kmeans++", "random"} or GMMParams, optional
         Initialization, as in :func:`gmmderive.fit`.
-    max_iter : int, default 1000
+    max_iter : int, default 10000
         Evaluations of the EM map per run.
     tol : float, default 1e-8
         Stop when the parameters are within ``tol`` of EM's fixed point (see

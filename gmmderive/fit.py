@@ -425,7 +425,8 @@ def fit(
         With ``n_init > 1``: run every start for only ``pre_iter`` evaluations
         first, then continue only the ``n_best`` runs with the highest
         log-likelihood to convergence (a short pre-run, then selection).
-        0 runs every start to convergence. Default 30 with more than one start.
+        0 runs every start to convergence. Default 30 for the default search
+        (``init=None``), else 0.
         (The pre-runs are plain EM, together in one array on small data.)
     n_best : int, default 1
         How many of the short runs go on (``pre_iter > 0`` only).
@@ -476,8 +477,8 @@ def fit(
         pre_iter = check_positive_int(pre_iter, "pre_iter", minimum=0)
     n_best = check_positive_int(n_best, "n_best")
     n_components, init, n_init = _check_init(init, n_components, n_init)
-    if pre_iter is None:
-        pre_iter = DEFAULT_PRE_ITER if n_init > 1 else 0
+    if pre_iter is None:  # the default search screens its starts; a chosen strategy runs each to the end
+        pre_iter = DEFAULT_PRE_ITER if init is None and n_init > 1 else 0
 
     xs, w = _weighted_samples(x_all, w_all, bool(compress))
     _check_distinct(xs, n_components)

@@ -559,6 +559,9 @@ DEFINITION_MUTATIONS = [
      "Q_W = sample_sum(class_sum(weighted_q_summand(c, i), c))"),
     ("weighted Q: w squared", "weighted.py", "Q_W = sample_sum(w[i] * class_sum(weighted_q_summand(c, i), c))",
      "Q_W = sample_sum(w[i] ** 2 * class_sum(weighted_q_summand(c, i), c))"),
+    ("E-step for D = 2: π_1 = π_0", "rate.py", "(1 - pi[0]) * _phi1)", "pi[0] * _phi1)"),
+    ("E-step for D = 2: ρ_0 unnormalized", "rate.py",
+     "RHO_0 = pi[0] * _phi0 / (pi[0] * _phi0 + (1 - pi[0]) * _phi1)", "RHO_0 = pi[0] * _phi0"),
     ("WT5 (λ = Σw) claims N", "weighted.py", "    lhs=lam,\n    rhs=sample_sum(w[i]),", "    lhs=lam,\n    rhs=N,"),
     ("weighted scatter condition dropped", "weighted.py", "    hypotheses=(WEIGHTED_SCATTER, CLASS_WEIGHT),\n",
      "    hypotheses=(CLASS_WEIGHT,),\n"),
@@ -600,7 +603,9 @@ def test_definition_mutation_fails_verify(tmp_path, name, filename, old, new):
         pytest.fail(f"{name}: the mutant did not import ({exc}); mutate something that imports")
     try:
         # a mutation of the weighted derivation can only break its own steps (chapter 21)
-        chosen = module.weighted.WEIGHTED_STEPS if filename == "weighted.py" else module.ALL_STEPS
+        # (and one of chapter 22's only its own)
+        own = {"weighted.py": "WEIGHTED_STEPS", "rate.py": "RATE_STEPS"}
+        chosen = getattr(getattr(module, filename[:-3]), own[filename]) if filename in own else module.ALL_STEPS
         failed = next((s.id for s in chosen if not s.check().passed), None)
     finally:
         _forget(pkg_name)

@@ -18,10 +18,11 @@ from ._step import KINDS, Hypothesis, Proof, ProofError, Step, claim
 from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
 from .derivation import CHAPTERS, LAGRANGIAN, STEPS
 from .exercises import EXERCISES
+from .rate import RATE_STEPS
 from .weighted import WEIGHTED_STEPS
 
 #: The derivation's steps and the exercises' solutions, chapter by chapter.
-ALL_STEPS = tuple(sorted(STEPS + EXERCISES + WEIGHTED_STEPS, key=lambda s: s.chapter))
+ALL_STEPS = tuple(sorted(STEPS + EXERCISES + WEIGHTED_STEPS + RATE_STEPS, key=lambda s: s.chapter))
 
 
 def step(step_id: str) -> Step:

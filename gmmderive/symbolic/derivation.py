@@ -74,6 +74,7 @@ CHAPTERS = {
     19: (None, "Equal variances"),
     20: (None, "Several dimensions"),
     21: (None, "Weighted data"),
+    22: (None, "Why EM is slow, and how to make it fast"),
 }
 
 # --------------------------------------------------------------------------
