@@ -41,7 +41,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from .core import EMPTY_CLASS_MASS, _log_joint_terms, _params_from_statistics, _safe_mass
+from .core import _log_joint_terms, _m_step_from_sums
 from .params import GMMParams
 
 #: Samples per block: for a few classes, the D x BLOCK log-joints stay in the L1 cache.
@@ -50,8 +50,6 @@ BLOCK = 1024
 #: N = 131,072, where it begins to pay: there one pass took 0.54-0.66 ms on one thread and
 #: 0.40-0.48 ms on two (two runs).
 MIN_BLOCKS_PER_THREAD = 64
-#: Recentre (second pass) when the shift correction would cancel more than this share of S2.
-RECENTRE_BELOW = 1e-3
 
 # Compiler options. error_model="numpy": division by zero gives inf instead of a Python
 # exception check in the loop (which blocks vectorization). Only the loops that sum may be
@@ -345,7 +343,8 @@ def _n_threads(n_blocks: int) -> int:
     return max(1, min(cap, n_blocks // MIN_BLOCKS_PER_THREAD))
 
 
-def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_out=None, weights=None):
+def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_out=None, weights=None,
+                          max_threads=None):
     """The E-step of ``params`` reduced to the sums the M-step needs, in one pass.
 
     Parameters
@@ -359,6 +358,8 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
         If given, filled with the responsibilities ρ (class by row).
     weights : ndarray, shape (N,), optional
         Sample weights w_i >= 0 (float64, C-contiguous): every sum below is weighted.
+    max_threads : int, optional
+        At most this many threads (Dask's tasks pass 1: the scheduler runs chunks in parallel).
 
     Returns
     -------
@@ -380,7 +381,7 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
     out = resp_out if write else np.empty((1, 1))
     weighted = weights is not None
     args = (x, weights if weighted else np.empty(1), weighted, means, scale, const, centers)
-    threads = _n_threads(n_blocks)
+    threads = _n_threads(n_blocks) if max_threads is None else max(1, min(max_threads, _n_threads(n_blocks)))
     if threads == 1:
         _blocks(*args, 0, n_blocks, run, part, out, write)
     else:
@@ -417,19 +418,7 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
     With ``weights`` (N,), sample i counts w_i times: the weighted log-likelihood and
     M-step of chapter 21 (N becomes Σ_i w_i).
     """
-    ll, gamma, s1, s2 = sufficient_statistics(x, params, weights=weights)
-    safe_gamma = _safe_mass(gamma)
-    empty = gamma < EMPTY_CLASS_MASS
-    means = params.means + s1 / safe_gamma  # S24
-    sq_dev = s2 - s1 * s1 / safe_gamma  # Σ_i ρ (x - μ_e)² with the μ_e just updated (S29)
-    if np.any(~empty & (sq_dev < RECENTRE_BELOW * s2)):
-        # μ_e moved far: the shift correction would cancel (and c_e + S1_e/γ_e lose digits),
-        # so sum again about the new μ: a small, accurate correction of both.
-        _, _, s1, s2 = sufficient_statistics(x, params, centers=means, weights=weights)
-        means = means + s1 / safe_gamma
-        sq_dev = s2 - s1 * s1 / safe_gamma
-    new, collapsed, empty = _params_from_statistics(
-        x.size if weights is None else float(weights.sum()), gamma, means, np.maximum(sq_dev, 0.0),
-        previous=params, std_floor=std_floor, equal_variance=equal_variance,
+    return _m_step_from_sums(
+        lambda centers: sufficient_statistics(x, params, centers=centers, weights=weights), params,
+        x.size if weights is None else float(weights.sum()), std_floor=std_floor, equal_variance=equal_variance,
     )
-    return ll, new, collapsed, empty

@@ -1,7 +1,7 @@
 """The EM iteration of :func:`gmmderive.fit` in plain NumPy: the engine without numba.
 
-The same functions as :mod:`gmmderive._fused` (``em_iteration`` and
-``log_likelihood_and_responsibilities``), built from the readable E-step and M-step of
+The same functions as :mod:`gmmderive._fused` (``em_iteration``,
+``log_likelihood_and_responsibilities`` and ``sufficient_statistics``), built from the readable E-step and M-step of
 :mod:`gmmderive.core`. It stores the (D, N) responsibilities in every iteration, so it is
 several times slower than the fused pass and needs more memory, but it runs wherever NumPy
 does (new Python versions before numba's wheels, WebAssembly runtimes such as Pyodide).
@@ -30,6 +30,20 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
     new, collapsed, empty = _m_step_dn(x, resp, previous=params, std_floor=std_floor,
                                        equal_variance=equal_variance, weights=weights)
     return ll, new, collapsed, empty
+
+
+def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, weights=None, max_threads=None):
+    """``(log p(𝒟; params), γ, S1, S2)``: the E-step's sums about ``centers`` (default: the means).
+
+    As :func:`gmmderive._fused.sufficient_statistics` (``max_threads`` is ignored: NumPy runs
+    on one thread), from the stored (D, N) responsibilities.
+    """
+    resp, log_dens = _normalize_log_dn(_log_joint_dn(x, params))
+    if weights is not None:
+        resp = resp * weights
+    dev = x - (params.means if centers is None else np.asarray(centers, dtype=np.float64))[:, np.newaxis]
+    rdev = resp * dev
+    return _total(log_dens, weights), resp.sum(axis=1), rdev.sum(axis=1), np.einsum("dn,dn->d", rdev, dev)
 
 
 def _total(log_dens, weights) -> float:

@@ -37,6 +37,7 @@ decreases. Every evaluation of M (one fused pass) counts as an iteration.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,17 +174,19 @@ class _Evaluator:
     """M with its bookkeeping: the count of evaluations and the degeneracy of accepted steps."""
 
     def __init__(self, x, d, *, std_floor, equal_variance, weights):
-        self._eng = engine()  # numba's fused pass, or NumPy: imported on the first fit
+        if isinstance(x, np.ndarray):  # numba's fused pass, or NumPy: imported on the first fit
+            self._iteration = functools.partial(engine().em_iteration, x)
+        else:  # chunked data (gmmderive._dask): the same sums, added over the chunks
+            self._iteration = x.em_iteration
         self._kw = dict(std_floor=std_floor, equal_variance=equal_variance, weights=weights)
         self.equal_variance = equal_variance
-        self._x = x
         self.count = 0
         self.collapsed = np.zeros(d, dtype=bool)
         self.empty = np.zeros(d, dtype=bool)
 
     def __call__(self, p: GMMParams, keep_flags: bool = True):
         """``(log p(𝒟; p), M(p), flags)``; ``keep_flags`` records M(p)'s degeneracies now."""
-        ll, new, col, emp = self._eng.em_iteration(self._x, p, **self._kw)
+        ll, new, col, emp = self._iteration(p, **self._kw)
         self.count += 1
         if keep_flags:
             self.record((col, emp))
@@ -198,17 +201,18 @@ def run_em(x, start: GMMParams, *, max_iter, tol, std_floor, equal_variance=Fals
            accelerate=True, before: Run | None = None, keep_resp=True) -> Run:
     """EM from ``start`` for at most ``max_iter`` evaluations of M.
 
-    ``before`` is an earlier run that ended at ``start``: the result continues it (one
-    history, iteration count and degeneracy record). ``keep_resp=False`` drops the final
-    (D, N) responsibilities, so that many short runs do not hold many such arrays.
+    ``x`` is the data in memory, or chunked (:class:`gmmderive._dask.ChunkedSamples`, which
+    carries its weights). ``before`` is an earlier run that ended at ``start``: the result
+    continues it (one history, iteration count and degeneracy record). ``keep_resp=False``
+    drops the final (D, N) responsibilities, so that many short runs do not hold many such
+    arrays (chunked data never keeps them).
     """
     m = _Evaluator(x, start.n_components, std_floor=std_floor, equal_variance=bool(equal_variance),
                    weights=weights)
     steps = _accelerated if accelerate else _plain
     params, history, converged, distance = steps(m, start, max_iter, tol, std_floor)
-    eng = engine()
-    if keep_resp:  # the last pass writes ρ instead of taking an M-step
-        ll, resp = eng.log_likelihood_and_responsibilities(x, params, weights)
+    if keep_resp and isinstance(x, np.ndarray):  # the last pass writes ρ instead of taking an M-step
+        ll, resp = engine().log_likelihood_and_responsibilities(x, params, weights)
     else:
         ll, resp = m(params, keep_flags=False)[0], None
         m.count -= 1  # only the log-likelihood of this pass is used, not its M-step

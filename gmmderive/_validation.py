@@ -59,7 +59,7 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"{name} contains {int(bad.sum())} non-finite value(s) (NaN or ±inf); "
-            f"the first is {arr[i]!r} at index {i}"
+            f"the first is {float(arr[i])!r} at index {i}"
         )
     return arr
 
@@ -89,10 +89,10 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
     bad = ~np.isfinite(w)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"sample_weight contains NaN or ±inf (the first at index {i}: {w[i]!r})")
+        raise ValueError(f"sample_weight contains NaN or ±inf (the first at index {i}: {float(w[i])!r})")
     if (w < 0).any():
         i = int(np.flatnonzero(w < 0)[0])
-        raise ValueError(f"sample_weight must be >= 0; weight {i} is {w[i]!r}")
+        raise ValueError(f"sample_weight must be >= 0; weight {i} is {float(w[i])!r}")
     if not (w > 0).any():
         raise ValueError("sample_weight is 0 for every sample: nothing to fit")
     return w

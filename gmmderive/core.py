@@ -359,6 +359,44 @@ def _params_from_statistics(n, gamma, means, sq_dev, *, previous=None, std_floor
     return GMMParams._trusted(weights, np.array(means, dtype=np.float64), stds), collapsed, empty
 
 
+#: Sum again about the new means when the shift correction S1²/γ would cancel more than
+#: this share of S2 (the fused pass, :func:`_m_step_from_sums`).
+RECENTRE_BELOW = 1e-3
+
+
+def _m_step_from_sums(sums_about, params, n, *, std_floor=0.0, equal_variance=False, sums=None):
+    """The M-step from the E-step's sums: ``(new params, collapsed, empty)`` and the log-likelihood.
+
+    ``sums_about(centers)`` returns ``(log p(𝒟; params), γ, S1, S2)`` with
+    S1_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e) and S2_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)² about
+    ``centers`` (each term times w_i with weights): one pass of the fused engine over the data
+    (:mod:`gmmderive._fused`), or the same sums added over chunks (:mod:`gmmderive._dask`).
+    Steps F1 and F2: μ_e = c_e + S1_e / γ_e and Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S2_e - S1_e² / γ_e.
+    ``n`` is N (Σ_i w_i with weights); ``sums``, if given, are ``sums_about(params.means)``
+    already computed (Dask's batched pre-runs compute them for many starts in one pass).
+
+    Returns
+    -------
+    log_likelihood, new_params, collapsed, empty
+    """
+    ll, gamma, s1, s2 = sums_about(params.means) if sums is None else sums
+    safe_gamma = _safe_mass(gamma)
+    empty = gamma < EMPTY_CLASS_MASS
+    means = params.means + s1 / safe_gamma  # S24
+    sq_dev = s2 - s1 * s1 / safe_gamma  # Σ_i ρ (x - μ_e)² with the μ_e just updated (S29)
+    if np.any(~empty & (sq_dev < RECENTRE_BELOW * s2)):
+        # μ_e moved far: the shift correction would cancel (and c_e + S1_e/γ_e lose digits),
+        # so sum again about the new μ: a small, accurate correction of both.
+        _, _, s1, s2 = sums_about(means)
+        means = means + s1 / safe_gamma
+        sq_dev = s2 - s1 * s1 / safe_gamma
+    new, collapsed, empty = _params_from_statistics(
+        n, gamma, means, np.maximum(sq_dev, 0.0), previous=params, std_floor=std_floor,
+        equal_variance=equal_variance,
+    )
+    return ll, new, collapsed, empty
+
+
 def warn_degenerate(collapsed, empty, std_floor: float, stacklevel: int = 3) -> None:
     """Emit one :class:`DegenerateComponentWarning` per degenerate component."""
     for c in np.flatnonzero(collapsed):

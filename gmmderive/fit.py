@@ -244,7 +244,7 @@ def _initial_params(xs: np.ndarray, d: int, strategy: str, rng: np.random.Genera
 def _check_distinct(xs: np.ndarray, n_components: int) -> None:
     if xs.min() == xs.max():
         raise ValueError(
-            f"all {xs.size} values of x are equal ({xs[0]!r}): a Gaussian needs a spread (σ > 0)"
+            f"all {xs.size} values of x are equal ({float(xs[0])!r}): a Gaussian needs a spread (σ > 0)"
         )
     if n_components <= 2:
         return  # two distinct values exist
@@ -466,8 +466,14 @@ def fit(
     ConvergenceWarning
         The returned run hit ``max_iter`` with ``tol > 0``.
     """
-    x_all = check_data(x)
-    w_all = check_sample_weight(sample_weight, x_all.size)
+    chunked = _is_dask(x)
+    if chunked:
+        from . import _dask  # Dask is imported only when a Dask array comes in
+
+        x_all, w_all = _dask.as_dask_data(x, sample_weight), None  # checked lazily; scanned below
+    else:
+        x_all = check_data(x)
+        w_all = check_sample_weight(sample_weight, x_all.size)
     max_iter = check_positive_int(max_iter, "max_iter")
     if n_init is not None:
         n_init = check_positive_int(n_init, "n_init")
@@ -479,26 +485,14 @@ def fit(
     n_components, init, n_init = _check_init(init, n_components, n_init)
     if pre_iter is None:  # the default search screens its starts; a chosen strategy runs each to the end
         pre_iter = DEFAULT_PRE_ITER if init is None and n_init > 1 else 0
-
-    xs, w = _weighted_samples(x_all, w_all, bool(compress))
-    _check_distinct(xs, n_components)
+    samples = (_chunked_samples(_dask.scan(x_all, n_components), bool(compress), n_components, std_floor)
+               if chunked else _in_memory_samples(x_all, w_all, bool(compress), n_components, std_floor))
     rng = check_seed(seed)
 
-    # EM runs in the standardized frame z (see _Frame); results are mapped back to x.
-    frame = _Frame.of(xs, w)
-    if frame.std_x < MIN_STD or 0 < frame.std_x * std_floor < MIN_STD:
-        raise ValueError(f"the spread of x ({frame.std_x:.3g}) is too small: the σ floor (std_floor "
-                         f"= {std_floor:g} of it) is below the smallest normal float; rescale x")
-    zs = frame.to_z(xs)
-    floor = std_floor  # a fraction of the spread, as documented: the (weighted) std of z is 1
-    if w is None:
-        floor = std_floor * float(zs.std())
+    frame, floor, zs, w = samples.frame, samples.floor, samples.z, samples.weights
     strategies = [init] * n_init if init is not None else ["quantile"] + ["kmeans++"] * (n_init - 1)
-    # Starts are drawn from x / 2^k, an exact scaling: which centre a sample is nearest to (ties
-    # included) then does not depend on rounding in the frame, so integer weights give the
-    # starts of the repeated data.
-    us = np.ldexp(xs, -frame.k)
-    starts = [_start(us, w, n_components, s, rng, frame, floor, equal_variance) for s in strategies]
+    starts = [_start(samples.start_u, samples.start_w, n_components, s, rng, frame, floor, equal_variance)
+              for s in strategies]
 
     def run(params, iters, **kw):
         return run_em(zs, params, max_iter=iters, tol=tol, std_floor=floor, equal_variance=bool(equal_variance),
@@ -507,18 +501,86 @@ def fit(
     if pre_iter and n_init > 1 and pre_iter < max_iter:
         # Short plain-EM runs from every start (together, on small data); the n_best most
         # likely non-degenerate ones go on.
-        if n_init * n_components * zs.size <= BATCH_SIZE:
-            short = batch_em(zs, starts, pre_iter, std_floor=floor, equal_variance=bool(equal_variance), weights=w)
+        if n_init * n_components * samples.size <= BATCH_SIZE:
+            if isinstance(zs, np.ndarray):
+                short = batch_em(zs, starts, pre_iter, std_floor=floor, equal_variance=bool(equal_variance), weights=w)
+            else:  # chunked: one pass over the chunks per iteration for all the starts
+                short = zs.batch_em(starts, pre_iter, std_floor=floor, equal_variance=bool(equal_variance))
         else:
             short = [run(p, pre_iter, keep_resp=False) for p in starts]
-        short.sort(key=lambda r: (r.degenerate, -r.log_likelihood))
+        short = _ranked(short)
         runs = (r if r.converged else run(r.params, max_iter - r.n_iter, before=r, keep_resp=False)
                 for r in short[:n_best])
     else:
         # One run: its last pass writes ρ. Several: only the best one's ρ is computed, at the end.
-        runs = (run(p, max_iter, keep_resp=n_init == 1 and xs.size == x_all.size) for p in starts)
+        runs = (run(p, max_iter, keep_resp=n_init == 1 and samples.keeps_resp) for p in starts)
     best = _best_run(runs, reject_degenerate, n_init)
-    return _result(best, x_all, zs, w, frame, floor, tol, max_iter)
+    return _result(best, samples, tol, max_iter)
+
+
+def _is_dask(x) -> bool:
+    """A Dask collection (checked by its type's module, so that Dask is not imported for NumPy input)."""
+    return type(x).__module__.split(".")[0] == "dask"
+
+
+@dataclass(frozen=True, eq=False)
+class _Samples:
+    """What EM runs on: the samples in the frame z, their weights, and where starts come from."""
+
+    z: object  # ndarray (N,), or gmmderive._dask.ChunkedSamples for a Dask array
+    weights: np.ndarray | None  # of z in memory (None: all 1; chunked data carries its own)
+    size: int  # number of samples EM sums over
+    frame: _Frame
+    floor: float  # the σ floor in the frame z
+    start_u: np.ndarray  # u = x / 2^k of the samples the starts are drawn from
+    start_w: np.ndarray | None
+    x_all: object  # the data given (ndarray, or a Dask array): ρ is computed for every sample
+    keeps_resp: bool  # z is x_all in its order (in memory; none removed or merged): a run's ρ is x_all's
+
+
+def _check_spread(frame: _Frame, std_floor: float) -> None:
+    if frame.std_x < MIN_STD or 0 < frame.std_x * std_floor < MIN_STD:
+        raise ValueError(f"the spread of x ({frame.std_x:.3g}) is too small: the σ floor (std_floor "
+                         f"= {std_floor:g} of it) is below the smallest normal float; rescale x")
+
+
+def _in_memory_samples(x_all, w_all, compress: bool, n_components: int, std_floor: float, resp_of=None) -> _Samples:
+    """The samples EM runs on (zero weights removed, merged by ``compress``) in the frame z."""
+    xs, w = _weighted_samples(x_all, w_all, compress)
+    _check_distinct(xs, n_components)
+    # EM runs in the standardized frame z (see _Frame); results are mapped back to x.
+    frame = _Frame.of(xs, w)
+    _check_spread(frame, std_floor)
+    zs = frame.to_z(xs)
+    floor = std_floor  # a fraction of the spread, as documented: the (weighted) std of z is 1
+    if w is None:
+        floor = std_floor * float(zs.std())
+    # Starts are drawn from x / 2^k, an exact scaling: which centre a sample is nearest to (ties
+    # included) then does not depend on rounding in the frame, so integer weights give the
+    # starts of the repeated data.
+    aligned = xs is x_all and resp_of is None  # not sorted by compress, none removed (a same size is not enough)
+    return _Samples(zs, w, zs.size, frame, floor, np.ldexp(xs, -frame.k), w, x_all if resp_of is None else resp_of,
+                    aligned)
+
+
+def _chunked_samples(data, compress: bool, n_components: int, std_floor: float) -> _Samples:
+    """:func:`_in_memory_samples` for a Dask array: each quantity a pass of Dask tasks over the chunks."""
+    from . import _dask
+
+    if compress:  # EM on the distinct values, in memory; ρ of every sample stays lazy
+        values, counts = _dask.distinct_values(data)
+        return _in_memory_samples(values, counts, False, n_components, std_floor, resp_of=data.x)
+    _dask.check_distinct(data, n_components)
+    frame = _dask.frame_of(data, _Frame)
+    _check_spread(frame, std_floor)
+    z_std, start_u, start_w = _dask.z_std_and_start_sample(data, frame)
+    floor = std_floor if data.w is not None else std_floor * z_std  # as in memory
+    total = data.n_kept if data.w is None else float(data.w.sum().compute())
+    if np.unique(start_u).size < n_components:
+        raise ValueError(f"the sample the starts are drawn from ({start_u.size} values) has fewer than "
+                         f"n_components = {n_components} distinct values; pass init=GMMParams(...)")
+    chunked = _dask.ChunkedSamples(data, frame, total)
+    return _Samples(chunked, None, data.n_kept, frame, floor, start_u, start_w, data.x, False)
 
 
 def _check_init(init, n_components, n_init):
@@ -588,8 +650,27 @@ def _start(us, w, n_components, init, rng, frame, floor, equal_variance) -> GMMP
     return start
 
 
+#: Runs whose log-likelihoods differ by less than this (relative) are tied: the earlier start
+#: wins, so that rounding (a sum in another order, as over Dask's chunks) never picks the winner.
+TIE = 1e-9
+
+
+def _better(r: Run, best: Run) -> bool:
+    """Whether ``r`` beats ``best``: not degenerate if ``best`` is, or clearly more likely."""
+    if r.degenerate != best.degenerate:
+        return best.degenerate
+    return r.log_likelihood > best.log_likelihood + TIE * abs(best.log_likelihood)
+
+
+def _ranked(runs: list[Run]) -> list[Run]:
+    """The runs best first (:func:`_better`); of the runs tied with the best, the earliest first."""
+    order = sorted(range(len(runs)), key=lambda i: (runs[i].degenerate, -runs[i].log_likelihood))
+    first = min(i for i in order if not _better(runs[order[0]], runs[i]))
+    return [runs[first]] + [runs[i] for i in order if i != first]
+
+
 def _best_run(runs, reject_degenerate: bool, n_init: int) -> Run:
-    """The run with the highest log-likelihood among the non-degenerate ones.
+    """The run with the highest log-likelihood among the non-degenerate ones (ties: the earliest).
 
     A degenerate run's likelihood is spurious (unbounded as σ → 0), so it wins only if every
     run degenerated, and not at all with ``reject_degenerate``.
@@ -598,7 +679,7 @@ def _best_run(runs, reject_degenerate: bool, n_init: int) -> Run:
     for r in runs:
         if reject_degenerate and r.degenerate:
             continue
-        if best is None or (best.degenerate, -best.log_likelihood) > (r.degenerate, -r.log_likelihood):
+        if best is None or _better(r, best):
             best = r
     if best is None:
         raise ValueError(
@@ -608,16 +689,16 @@ def _best_run(runs, reject_degenerate: bool, n_init: int) -> Run:
     return best
 
 
-def _result(best: Run, x_all, zs, w, frame, floor, tol, max_iter) -> FitResult:
+def _result(best: Run, samples: _Samples, tol, max_iter) -> FitResult:
     """The best run mapped back to x, in canonical order, with the warnings it deserves."""
-    if best.resp is not None and zs.size == x_all.size:
-        resp = best.resp
-    else:  # ρ of every sample given (also those removed by a zero weight, or merged by compress)
-        resp = _responsibilities_dn(zs if zs.size == x_all.size else frame.to_z(x_all), best.params)
-    total_weight = zs.size if w is None else float(w.sum())
+    frame, w = samples.frame, samples.weights
+    if isinstance(samples.z, np.ndarray):
+        total_weight = samples.size if w is None else float(w.sum())
+    else:
+        total_weight = samples.z.total_weight
     history = best.history - total_weight * frame.log_scale  # log p(x) = log p(z) - log(2^k s) per sample
 
-    warn_degenerate(best.collapsed, best.empty, floor * frame.std_x, stacklevel=4)
+    warn_degenerate(best.collapsed, best.empty, samples.floor * frame.std_x, stacklevel=4)
     if tol > 0 and not best.converged:
         warnings.warn(
             f"EM did not converge in {max_iter} iterations (estimated distance to the maximum "
@@ -634,6 +715,20 @@ def _result(best: Run, x_all, zs, w, frame, floor, tol, max_iter) -> FitResult:
         history=history,
         n_iter=best.n_iter,
         converged=best.converged,
-        responsibilities=(resp if np.array_equal(order, np.arange(order.size)) else resp[order]).T,
+        responsibilities=_responsibilities(best, samples, order),
         init_params=frame.params_from_z(best.start),
     )
+
+
+def _responsibilities(best: Run, samples: _Samples, order: np.ndarray):
+    """(N, D) ρ of every sample given, columns in canonical order (lazy for a Dask array)."""
+    x_all, zs = samples.x_all, samples.z
+    if not isinstance(x_all, np.ndarray):  # a Dask array: computed chunk by chunk when asked for
+        from ._dask import responsibilities
+
+        return responsibilities(x_all, samples.frame, best.params.permuted(order))
+    if best.resp is not None and samples.keeps_resp:
+        resp = best.resp
+    else:  # ρ of every sample given (also those removed by a zero weight, or merged by compress)
+        resp = _responsibilities_dn(zs if samples.keeps_resp else samples.frame.to_z(x_all), best.params)
+    return (resp if np.array_equal(order, np.arange(order.size)) else resp[order]).T

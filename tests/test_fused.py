@@ -165,7 +165,7 @@ def test_a_mean_that_moves_far_is_summed_again(offset, monkeypatch):
     np.testing.assert_allclose(new.stds, ref.stds, rtol=1e-12)
     np.testing.assert_allclose(new.means, ref.means, rtol=1e-12, atol=1e-12)
     # Without the second pass the shift correction is visibly wrong at the larger offset.
-    monkeypatch.setattr(_fused, "RECENTRE_BELOW", 0.0)
+    monkeypatch.setattr(g.core, "RECENTRE_BELOW", 0.0)
     _, shifted, _, _ = _fused.em_iteration(x, start)
     err = abs(shifted.stds[0] / ref.stds[0] - 1.0)
     assert err < 1e-9 if offset == 1e3 else err > 1e-6

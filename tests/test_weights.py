@@ -142,6 +142,16 @@ def test_compress_equals_the_raw_fit():
     assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-10)
 
 
+def test_compress_keeps_the_samples_order_when_every_value_is_distinct():
+    # compress sorts the data; with no ties the sorted values are as many as the samples, and
+    # their responsibilities were once returned in sorted order (a silent wrong answer).
+    x = np.random.default_rng(7).permutation(np.concatenate([np.linspace(-3, -1, 60), np.linspace(1, 4, 40)]))
+    assert np.unique(x).size == x.size
+    raw, packed = gd.fit(x, 2), gd.fit(x, 2, compress=True)
+    np.testing.assert_allclose(packed.responsibilities, raw.responsibilities, atol=1e-9)
+    assert (packed.responsibilities[x < 0, 0] > 0.99).all() and (packed.responsibilities[x > 0, 1] > 0.99).all()
+
+
 def test_the_fused_pass_and_the_numpy_engine_agree_with_weights():
     pytest.importorskip("numba")
     from gmmderive import _fused, _numpy_engine

@@ -1,0 +1,358 @@
+"""``fit`` on a Dask array: EM as a map-reduce over the chunks of the data.
+
+An EM iteration needs only sums over the samples: the log-likelihood and, per class e,
+γ_e, S1_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e) and S2_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)² (times w_i
+with weights). Sums over all samples are sums of sums over chunks, so each chunk gives its
+3D + 1 numbers from one fused pass (:mod:`gmmderive._fused`), the driver adds them in chunk
+order, and the M-step follows exactly as in memory (steps F1 and F2,
+:func:`gmmderive.core._m_step_from_sums`). No new mathematics, and nothing of size N in the
+driver's memory.
+
+Everything that reads the data is a Dask task: the checks of x and of the weights, the
+standardized frame, the sample the starts are drawn from, every evaluation of M and the final
+log-likelihood. They run on the scheduler that is active: Dask's threads by default, or the
+workers of a ``distributed.Client`` if one exists. ``FitResult.responsibilities`` is a lazy
+(N, D) Dask array.
+
+Equal to the in-memory fit: the same iteration on the same numbers, summed in another order,
+so the same parameters and log-likelihood to rounding (tests/test_dask.py: 1e-12). The starts
+are drawn from a sample of the data: all of it while N ≤ :data:`START_SAMPLE` (then they are
+the starts of the in-memory fit), else every k-th value, about ``START_SAMPLE`` of them.
+
+The data are read once per evaluation of M. On a cluster whose memory holds x,
+``x = x.persist()`` before ``fit`` keeps the chunks in the workers' memory between iterations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import dask
+import dask.array as da
+import numpy as np
+
+from ._engine import engine
+from ._runs import Run
+from .core import _m_step_from_sums
+from .params import MIN_STD, GMMParams
+
+#: Starts are drawn from at most about this many values (all of x when it is no larger).
+START_SAMPLE = 1 << 20
+
+
+def is_dask_collection(x) -> bool:
+    """Whether ``x`` is a Dask object, without importing Dask."""
+    return type(x).__module__.split(".")[0] == "dask"
+
+
+# --------------------------------------------------------------------------
+# Tasks: what each chunk computes (module-level functions, so that workers import them)
+# --------------------------------------------------------------------------
+
+
+def _kept(xc, wc):
+    """The chunk's samples that count (weight > 0), as contiguous float64, with their weights."""
+    xc = np.ascontiguousarray(xc, dtype=np.float64)
+    if wc is None:
+        return xc, None
+    wc = np.ascontiguousarray(wc, dtype=np.float64)
+    keep = wc > 0
+    if keep.all():
+        return xc, wc
+    return np.ascontiguousarray(xc[keep]), np.ascontiguousarray(wc[keep])
+
+
+def _check_chunk(xc, wc, d, offset):
+    """What the driver needs to validate x and the weights, and the chunk's first D distinct values."""
+    xc = np.asarray(xc, dtype=np.float64)
+    out = {"n": xc.size, "bad_x": 0, "bad_w": 0, "neg_w": 0}
+    bad = ~np.isfinite(xc)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        out.update(bad_x=int(bad.sum()), first_bad_x=(offset + i, float(xc[i])))
+        return out
+    if wc is not None:
+        wc = np.asarray(wc, dtype=np.float64)
+        bad = ~np.isfinite(wc)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            out.update(bad_w=int(bad.sum()), first_bad_w=(offset + i, float(wc[i])))
+            return out
+        if (wc < 0).any():
+            i = int(np.flatnonzero(wc < 0)[0])
+            out.update(neg_w=1, first_neg_w=(offset + i, float(wc[i])))
+            return out
+    kept, _ = _kept(xc, wc)
+    out["n_kept"] = kept.size
+    if kept.size:
+        out.update(first=float(kept[0]), max_abs=float(np.abs(kept).max()),
+                   distinct=np.unique(kept)[:d])  # its D smallest distinct values
+    return out
+
+
+def _moments(values, wc):
+    """``(n or Σw, mean, Σ w (v - mean)²)`` of the chunk: merged exactly by Chan's formula."""
+    if values.size == 0:
+        return 0.0, 0.0, 0.0
+    if wc is None:
+        mean = float(values.mean())
+        return float(values.size), mean, float(((values - mean) ** 2).sum())
+    total = float(wc.sum())
+    mean = float(wc @ values) / total
+    return total, mean, float(wc @ (values - mean) ** 2)
+
+
+def _u_moments_chunk(xc, wc, k):
+    xc, wc = _kept(xc, wc)
+    return _moments(np.ldexp(xc, -k), wc)
+
+
+def _z_moments_and_sample_chunk(xc, wc, frame, step, offset):
+    """The moments of z (for the σ floor) and the values at global indices 0, step, 2·step, ..."""
+    xc = np.asarray(xc, dtype=np.float64)
+    first = (-offset) % step
+    sample_x = xc[first::step].copy()
+    sample_w = None if wc is None else np.asarray(wc, dtype=np.float64)[first::step].copy()
+    kept, wk = _kept(xc, wc)
+    return _moments(frame.to_z(kept), wk), _kept(sample_x, sample_w)
+
+
+def _sums_chunk(xc, wc, frame, params_list, centers_list):
+    """``(K, 4, D)``: for each parameter set, (log-likelihood, γ, S1, S2) of the chunk."""
+    xc, wc = _kept(xc, wc)
+    d = params_list[0].n_components
+    out = np.zeros((len(params_list), 4, d))
+    if xc.size == 0:
+        return out
+    z = np.ascontiguousarray(frame.to_z(xc))
+    eng = engine()
+    for i, (params, centers) in enumerate(zip(params_list, centers_list)):
+        ll, gamma, s1, s2 = eng.sufficient_statistics(z, params, centers=centers, weights=wc, max_threads=1)
+        out[i, 0, 0], out[i, 1], out[i, 2], out[i, 3] = ll, gamma, s1, s2
+    return out
+
+
+def _distinct_chunk(xc, wc):
+    """The chunk's distinct values (of weight > 0) and their counts (summed weights)."""
+    xc, wc = _kept(xc, wc)
+    values, inverse = np.unique(xc, return_inverse=True)
+    return values, np.bincount(inverse.ravel(), weights=wc, minlength=values.size).astype(np.float64)
+
+
+def _responsibilities_chunk(xc, frame, params):
+    z = np.ascontiguousarray(frame.to_z(np.ascontiguousarray(xc, dtype=np.float64)))
+    return np.ascontiguousarray(engine().log_likelihood_and_responsibilities(z, params)[1].T)
+
+
+# --------------------------------------------------------------------------
+# The driver
+# --------------------------------------------------------------------------
+
+
+def _merge_moments(parts):
+    """Chan, Golub & LeVeque's pairwise update: (n, mean, M2) of the union of the parts."""
+    n, mean, m2 = 0.0, 0.0, 0.0
+    for nb, mb, m2b in parts:
+        if nb == 0:
+            continue
+        total = n + nb
+        delta = mb - mean
+        mean += delta * (nb / total)
+        m2 += m2b + delta * delta * (n * nb / total)
+        n = total
+    return n, mean, m2
+
+
+@dataclass(frozen=True)
+class DaskData:
+    """A checked Dask array x (1-D float64) with its weights, and the chunks' task handles."""
+
+    x: da.Array
+    w: da.Array | None
+    parts: list  # (x chunk, w chunk or None) as Delayed objects, in order
+    offsets: np.ndarray  # global index of each chunk's first sample
+    # from the first pass (scan):
+    n_kept: int = 0  # samples of weight > 0
+    first_value: float = 0.0
+    max_abs: float = 0.0
+    distinct: np.ndarray | None = None  # the D smallest distinct values of x (fewer if x has fewer)
+
+    def map(self, task, *args, per_chunk=None):
+        """``task(x chunk, w chunk, *args[, per_chunk[i]])`` for every chunk, computed at once."""
+        extra = [()] * len(self.parts) if per_chunk is None else [(a,) for a in per_chunk]
+        delayed = dask.delayed(task)
+        return dask.compute(*[delayed(xp, wp, *args, *e) for (xp, wp), e in zip(self.parts, extra)])
+
+
+def as_dask_data(x, sample_weight) -> DaskData:
+    """Check a Dask array's type, dtype and shape (and the weights'), lazily: nothing is computed."""
+    if not isinstance(x, da.Array):
+        raise ValueError(f"x is a {type(x).__name__} from Dask, not a dask.array; pass a dask.array "
+                         "(for a Dask Series: series.to_dask_array(lengths=True))")
+    if x.dtype.kind not in "iuf":
+        raise ValueError(f"x must be a Dask array of real numbers, got dtype {x.dtype}")
+    if x.ndim == 2:
+        if x.shape[1] != 1:
+            raise ValueError(f"x must be 1-D or a single column of shape (N, 1), got shape {x.shape}")
+        x = x[:, 0]
+    elif x.ndim != 1:
+        raise ValueError(f"x must be 1-D or a single column of shape (N, 1), got {x.ndim}-D")
+    if any(np.isnan(c) for c in x.chunks[0]):
+        raise ValueError("x has chunks of unknown size; call x.compute_chunk_sizes() first")
+    if x.shape[0] == 0:
+        raise ValueError("x is empty: at least one sample is needed")
+    x = x.astype(np.float64)
+    w = None
+    if sample_weight is not None:
+        w = sample_weight if isinstance(sample_weight, da.Array) else da.from_array(np.asarray(sample_weight))
+        if w.dtype.kind == "b":
+            raise ValueError("sample_weight holds booleans, not numbers; to select samples, index x with the mask")
+        if w.dtype.kind not in "iuf":
+            raise ValueError(f"sample_weight must be real numbers, got dtype {w.dtype}")
+        if w.ndim == 2 and w.shape[1] == 1:
+            w = w[:, 0]
+        if w.ndim != 1:
+            raise ValueError(f"sample_weight must be 1-D (one weight per sample), got shape {w.shape}")
+        if w.shape[0] != x.shape[0]:
+            raise ValueError(f"sample_weight has {w.shape[0]} weights for {x.shape[0]} samples")
+        w = w.astype(np.float64).rechunk(x.chunks)
+    xs = x.to_delayed().ravel().tolist()
+    ws = [None] * len(xs) if w is None else w.to_delayed().ravel().tolist()
+    offsets = np.concatenate([[0], np.cumsum(x.chunks[0])[:-1]]).astype(np.int64)
+    return DaskData(x, w, list(zip(xs, ws)), offsets)
+
+
+def scan(data: DaskData, n_components: int) -> DaskData:
+    """The first pass: the checks of :func:`gmmderive._validation.check_data` and of the weights,
+    and what the frame and :func:`check_distinct` need."""
+    checks = data.map(_check_chunk, n_components, per_chunk=[int(o) for o in data.offsets])
+    bad_x = sum(c["bad_x"] for c in checks)
+    if bad_x:
+        i, v = next(c["first_bad_x"] for c in checks if c["bad_x"])
+        raise ValueError(f"x contains {bad_x} non-finite value(s) (NaN or ±inf); the first is {v!r} at index {i}")
+    if any(c["bad_w"] for c in checks):
+        i, v = next(c["first_bad_w"] for c in checks if c["bad_w"])
+        raise ValueError(f"sample_weight contains NaN or ±inf (the first at index {i}: {v!r})")
+    if any(c["neg_w"] for c in checks):
+        i, v = next(c["first_neg_w"] for c in checks if c["neg_w"])
+        raise ValueError(f"sample_weight must be >= 0; weight {i} is {v!r}")
+    kept = [c for c in checks if c["n_kept"]]
+    if not kept:
+        raise ValueError("sample_weight is 0 for every sample: nothing to fit")
+    distinct = np.unique(np.concatenate([c["distinct"] for c in kept]))[:n_components]
+    return replace(data, n_kept=sum(c["n_kept"] for c in kept), first_value=kept[0]["first"],
+                   max_abs=max(c["max_abs"] for c in kept), distinct=distinct)
+
+
+def check_distinct(data: DaskData, n_components: int) -> None:
+    """As :func:`gmmderive.fit._check_distinct`, from the first pass's D smallest distinct values."""
+    if data.distinct.size == 1:
+        raise ValueError(f"all {data.n_kept} values of x are equal ({data.first_value!r}): "
+                         "a Gaussian needs a spread (σ > 0)")
+    if n_components > data.distinct.size:
+        raise ValueError(f"n_components = {n_components} is greater than the number of distinct values "
+                         f"of x ({data.distinct.size})")
+
+
+def frame_of(data: DaskData, frame_class):
+    """The standardized frame (:class:`gmmderive.fit._Frame`) of the data: one more pass."""
+    k = int(np.frexp(data.max_abs)[1]) - 1
+    n, mean, m2 = _merge_moments(data.map(_u_moments_chunk, k))
+    return frame_class(k, mean, float(np.sqrt(m2 / n)))
+
+
+def z_std_and_start_sample(data: DaskData, frame):
+    """std(z) (for the unweighted σ floor) and the sample the starts are drawn from, as u = x/2^k."""
+    step = max(1, -(-data.x.shape[0] // START_SAMPLE))
+    results = data.map(_z_moments_and_sample_chunk, frame, step, per_chunk=[int(o) for o in data.offsets])
+    n, _, m2 = _merge_moments([r[0] for r in results])
+    sample_x = np.concatenate([r[1][0] for r in results])
+    sample_w = None if data.w is None else np.concatenate([r[1][1] for r in results])
+    return float(np.sqrt(m2 / n)), np.ldexp(sample_x, -frame.k), sample_w
+
+
+def distinct_values(data: DaskData):
+    """The distinct values of x (weight > 0) and their counts (summed weights): ``compress``."""
+    parts = data.map(_distinct_chunk)
+    values, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=np.concatenate([p[1] for p in parts]), minlength=values.size)
+    return values, counts
+
+
+def responsibilities(x: da.Array, frame, params: GMMParams) -> da.Array:
+    """The lazy (N, D) responsibilities of ``params`` (in the frame z) for the samples of ``x``."""
+    return da.map_blocks(_responsibilities_chunk, x, frame, params, dtype=np.float64, new_axis=1,
+                         chunks=(x.chunks[0], (params.n_components,)), meta=np.empty((0, 0)))
+
+
+class ChunkedSamples:
+    """The data in the frame z, chunked: what :func:`gmmderive._runs.run_em` iterates on.
+
+    Each evaluation of M is one Dask computation: a fused pass per chunk, its sums added here.
+    """
+
+    def __init__(self, data: DaskData, frame, total_weight: float):
+        self._data = data
+        self._frame = frame
+        self.total_weight = total_weight  # N, or Σ_i w_i
+        self.size = data.n_kept
+
+    def sums(self, params_list, centers_list) -> np.ndarray:
+        """``(K, 4, D)``: the sums of every chunk, added in chunk order."""
+        parts = self._data.map(_sums_chunk, self._frame, list(params_list), list(centers_list))
+        total = parts[0].copy()
+        for p in parts[1:]:
+            total += p
+        return total
+
+    def _sums_about(self, params):
+        def about(centers):
+            s = self.sums([params], [centers])[0]
+            return float(s[0, 0]), s[1], s[2], s[3]
+        return about
+
+    def em_iteration(self, params: GMMParams, *, std_floor=0.0, equal_variance=False, weights=None):
+        """One EM iteration from ``params``, as the engines' ``em_iteration`` (weights are the data's)."""
+        return _m_step_from_sums(self._sums_about(params), params, self.total_weight, std_floor=std_floor,
+                                 equal_variance=equal_variance)
+
+    def batch_em(self, starts, n_iter: int, *, std_floor, equal_variance=False, weights=None):
+        """Plain EM from K starts at once: one pass over the chunks per iteration for all of them.
+
+        As :func:`gmmderive._runs.batch_em` (the default search's pre-runs), whose runs it equals
+        to rounding.
+        """
+        k, d = len(starts), starts[0].n_components
+        current = list(starts)
+        history = np.empty((k, n_iter + 1))
+        collapsed = np.zeros((k, d), dtype=bool)
+        empty = np.zeros((k, d), dtype=bool)
+        failed = np.zeros(k, dtype=bool)
+        for it in range(n_iter + 1):
+            live = [i for i in range(k) if not failed[i]]
+            sums = self.sums([current[i] for i in live], [current[i].means for i in live])
+            for j, i in enumerate(live):
+                history[i, it] = sums[j, 0, 0]
+            if it == n_iter:
+                break
+            for j, i in enumerate(live):
+                s = sums[j]
+                try:
+                    _, new, col, emp = _m_step_from_sums(
+                        self._sums_about(current[i]), current[i], self.total_weight, std_floor=std_floor,
+                        equal_variance=equal_variance, sums=(float(s[0, 0]), s[1], s[2], s[3]))
+                except ValueError:  # σ below the smallest float (std_floor=0): as batch_em, it stops
+                    failed[i] = True
+                    continue
+                current[i] = new
+                collapsed[i] |= col
+                empty[i] |= emp
+        runs = []
+        for i, start in enumerate(starts):
+            p = current[i]
+            if not failed[i] and np.isfinite(history[i]).all() and (p.stds >= MIN_STD).all():
+                runs.append(Run(start, p, None, history[i], n_iter, False, np.inf, collapsed[i], empty[i]))
+            else:
+                runs.append(Run(start, start, None, history[i, :1], 0, False, np.inf, np.ones(d, dtype=bool),
+                                empty[i]))
+        return runs

@@ -1,0 +1,216 @@
+"""fit on a Dask array: EM as a map-reduce over chunks equals the in-memory fit (#16).
+
+Every test compares ``fit(dask_array, ...)`` with ``fit(numpy_array, ...)`` on the same data
+and options: the same iteration on the same numbers, only summed in another order, so the
+parameters and the log-likelihood agree to 1e-12 relative, whatever the chunking. Dask's
+threaded scheduler runs most tests; one starts a ``distributed.LocalCluster`` of two worker
+processes. Without Dask installed the module skips, saying why (``make test-floors`` runs it
+in an environment without Dask).
+"""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array", reason="Dask is not installed (pip install 'gmmderive[dask]')")
+import dask  # noqa: E402
+
+import gmmderive as g  # noqa: E402
+from gmmderive import _dask  # noqa: E402
+from gmmderive.datasets import exam_grades, old_faithful  # noqa: E402
+
+RTOL = 1e-12
+GRADES = exam_grades(2000, seed=3)  # grades 1 to 5: relative differences of the means mean something
+INIT = g.GMMParams([0.5, 0.5], [2.0, 4.0], [0.5, 0.5])
+WEIGHTS = np.random.default_rng(5).integers(0, 4, GRADES.size).astype(float)  # zeros remove samples
+CHUNKINGS = [2000, 700, (1, 999, 1000), (1024, 976), (1500, 1, 499)]
+
+
+@pytest.fixture(autouse=True)
+def threads():
+    with dask.config.set(scheduler="threads"):
+        yield
+
+
+def assert_same_fit(chunked, memory, rtol=RTOL):
+    """The Dask fit equals the in-memory fit: parameters, log-likelihood, history, iterations."""
+    assert chunked.n_iter == memory.n_iter and chunked.converged == memory.converged
+    for name in ("weights", "means", "stds"):
+        np.testing.assert_allclose(getattr(chunked.params, name), getattr(memory.params, name), rtol=rtol,
+                                   err_msg=name)
+    assert chunked.log_likelihood == pytest.approx(memory.log_likelihood, rel=rtol)
+    # On the way, SQUAREM's extrapolation divides differences of nearly equal points, which
+    # magnifies rounding: the paths agree less closely than where they end.
+    np.testing.assert_allclose(chunked.history, memory.history, rtol=1e-9)
+    np.testing.assert_allclose(chunked.init_params.means, memory.init_params.means, rtol=rtol)
+
+
+def both(x, chunks, **kw):
+    """``(fit of a Dask array of x in these chunks, fit of x)``; Dask weights in other chunks."""
+    dkw = dict(kw)
+    if kw.get("sample_weight") is not None:
+        dkw["sample_weight"] = da.from_array(kw["sample_weight"], chunks=333)
+    return g.fit(da.from_array(x, chunks=chunks), **dkw), g.fit(x, **kw)
+
+
+OPTIONS = {
+    "init": dict(init=INIT),
+    "plain EM": dict(init=INIT, accelerate=False),
+    "weights": dict(init=INIT, sample_weight=WEIGHTS),
+    "weights, plain EM": dict(init=INIT, sample_weight=WEIGHTS, accelerate=False),
+    "equal_variance": dict(init=INIT, equal_variance=True),
+    "quantile": dict(n_components=3, init="quantile"),
+    "k-means++ starts": dict(n_components=2, init="kmeans++", n_init=3, seed=1),
+    "default search": dict(n_components=2),
+    "default search, weights": dict(n_components=2, sample_weight=WEIGHTS),
+    "compress": dict(n_components=2, compress=True),
+    "fixed iterations": dict(init=INIT, tol=0.0, max_iter=25),
+}
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS, ids=str)
+@pytest.mark.parametrize("options", list(OPTIONS.values()), ids=list(OPTIONS))
+def test_the_dask_fit_equals_the_in_memory_fit(options, chunks):
+    chunked, memory = both(GRADES, chunks, **options)
+    assert_same_fit(chunked, memory)
+    assert isinstance(chunked.responsibilities, da.Array)
+    np.testing.assert_allclose(chunked.responsibilities.compute(), memory.responsibilities, rtol=1e-9, atol=1e-12)
+
+
+def test_tied_data_and_the_default_search():
+    # Old Faithful's waiting times are whole minutes: ties everywhere, many chunks.
+    waiting = old_faithful()["waiting"]
+    for chunks in (50, (100, 172)):
+        assert_same_fit(*both(waiting, chunks, n_components=2))
+
+
+def test_a_column_and_integer_data():
+    x = np.round(GRADES).astype(np.int64)
+    chunked = g.fit(da.from_array(x[:, None], chunks=(300, 1)), init=INIT)
+    assert_same_fit(chunked, g.fit(x, init=INIT))
+    assert chunked.responsibilities.shape == (x.size, 2)
+
+
+def test_numpy_weights_with_a_dask_array():
+    chunked = g.fit(da.from_array(GRADES, chunks=600), init=INIT, sample_weight=WEIGHTS)
+    assert_same_fit(chunked, g.fit(GRADES, init=INIT, sample_weight=WEIGHTS))
+
+
+def test_degenerate_runs_warn_as_in_memory():
+    # A class started on one repeated value collapses in both, with the same warning.
+    x = np.concatenate([GRADES[:500], np.full(20, 3.3)])
+    start = g.GMMParams([0.5, 0.46, 0.04], [2.0, 4.0, 3.3], [0.5, 0.5, 1e-4])
+    with pytest.warns(g.DegenerateComponentWarning) as memory_warnings:
+        memory = g.fit(x, init=start)
+    with pytest.warns(g.DegenerateComponentWarning) as dask_warnings:
+        chunked = g.fit(da.from_array(x, chunks=128), init=start)
+    assert [str(w.message) for w in dask_warnings] == [str(w.message) for w in memory_warnings]
+    assert_same_fit(chunked, memory, rtol=1e-9)
+
+
+def test_each_evaluation_is_one_pass_over_the_chunks(monkeypatch):
+    calls = []
+    original = _dask._sums_chunk
+
+    def counting(xc, *args):
+        calls.append(len(xc))
+        return original(xc, *args)
+
+    monkeypatch.setattr(_dask, "_sums_chunk", counting)
+    res = g.fit(da.from_array(GRADES, chunks=500), init=INIT, tol=0.0, max_iter=10, accelerate=False)
+    # 10 evaluations of M and the final log-likelihood, each one task per chunk of 500 samples
+    assert res.n_iter == 10 and len(calls) == 11 * 4 and set(calls) == {500}
+
+
+def test_responsibilities_stay_lazy(monkeypatch):
+    calls = []
+    original = _dask._responsibilities_chunk
+
+    def counting(xc, *args):
+        calls.append(len(xc))
+        return original(xc, *args)
+
+    monkeypatch.setattr(_dask, "_responsibilities_chunk", counting)
+    x = da.from_array(GRADES, chunks=500)
+    res = g.fit(x, init=INIT)
+    assert calls == []  # the fit computed no responsibilities
+    resp = res.responsibilities
+    assert isinstance(resp, da.Array) and resp.shape == (GRADES.size, 2) and resp.chunks[0] == x.chunks[0]
+    first = resp[:10].compute()  # only the first chunk is computed
+    assert calls == [500]
+    np.testing.assert_allclose(first.sum(axis=1), 1.0, rtol=1e-14)
+    assert "responsibilities=<array of shape (2000, 2)>" in repr(res)
+
+
+# --------------------------------------------------------------------------
+# Bad input: the messages of the in-memory fit
+# --------------------------------------------------------------------------
+
+
+def _message(call):
+    with pytest.raises(ValueError) as err:
+        call()
+    return str(err.value)
+
+
+BAD = {
+    "NaN": (np.r_[GRADES[:700], np.nan, GRADES[700:]], None, 2),
+    "inf": (np.r_[GRADES[:1500], -np.inf], None, 2),
+    "NaN weight": (GRADES, np.r_[WEIGHTS[:900], np.nan, WEIGHTS[901:]], 2),
+    "negative weight": (GRADES, np.r_[WEIGHTS[:1234], -1.0, WEIGHTS[1235:]], 2),
+    "zero weights": (GRADES, np.zeros(GRADES.size), 2),
+    "too many components": (np.repeat([1.0, 2.0, 3.0], 400), None, 4),
+    "all equal": (np.full(900, 7.0), None, 2),
+    "two columns": (np.ones((50, 2)), None, 2),
+    "weights of another length": (GRADES, np.ones(5), 2),
+}
+
+
+@pytest.mark.parametrize(("x", "w", "d"), list(BAD.values()), ids=list(BAD))
+def test_bad_input_gets_the_in_memory_message(x, w, d):
+    memory = _message(lambda: g.fit(x, d, sample_weight=w))
+    chunked = _message(lambda: g.fit(da.from_array(x, chunks=256), d,
+                                     sample_weight=None if w is None else da.from_array(w, chunks=256)))
+    assert chunked == memory
+
+
+def test_bad_dask_input_is_named():
+    assert "unknown size" in _message(lambda: g.fit(da.from_array(GRADES, chunks=500)[da.from_array(GRADES) > 60], 2))
+    assert "dtype" in _message(lambda: g.fit(da.from_array(np.array(["a", "b"])), 2))
+    assert "not a dask.array" in _message(lambda: g.fit(dask.delayed(GRADES), 2))
+
+
+def test_numpy_input_does_not_import_dask():
+    code = ("import sys, numpy as np, gmmderive as g; g.fit(np.random.default_rng(0).normal(size=300), 2); "
+            "assert 'dask' not in sys.modules, 'dask imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------
+# A cluster of two worker processes
+# --------------------------------------------------------------------------
+
+
+def test_a_local_cluster_of_two_processes_gives_the_same_fit():
+    distributed = pytest.importorskip("distributed", reason="distributed is not installed")
+    x = da.from_array(GRADES, chunks=400)
+    expected = {name: g.fit(GRADES, **OPTIONS[name]) for name in ("init", "plain EM", "weights")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # the cluster's sockets, closed by its shutdown
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      silence_logs=40) as cluster, distributed.Client(cluster) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+            for name, memory in expected.items():
+                kw = dict(OPTIONS[name])
+                if "sample_weight" in kw:
+                    kw["sample_weight"] = da.from_array(kw["sample_weight"], chunks=400)
+                with distributed.get_task_stream(client) as tasks:
+                    chunked = g.fit(x, **kw)  # dask.compute finds the client: the workers do the passes
+                assert_same_fit(chunked, memory)
+                np.testing.assert_allclose(chunked.responsibilities.compute(), memory.responsibilities,
+                                           rtol=1e-9, atol=1e-12)
+                # the fused passes ran in both worker processes
+                assert len({t["worker"] for t in tasks.data if "_sums_chunk" in str(t["key"])}) == 2
