@@ -41,17 +41,18 @@ test: $(STAMP)
 NUMERIC_TESTS := tests/test_core.py tests/test_fit.py tests/test_options.py tests/test_magnitudes.py \
 	tests/test_errors.py tests/test_properties.py tests/test_engines.py tests/test_fused.py \
 	tests/test_multivariate.py tests/test_sklearn.py tests/test_cli.py tests/test_weights.py \
-	tests/test_acceleration.py tests/test_search.py
+	tests/test_acceleration.py tests/test_search.py tests/test_dask.py
+# Also without Dask (tests/test_dask.py then skips, saying so): the minimal install.
 test-without-numba: $(STAMP)
-	GMMDERIVE_WITHOUT_NUMBA=1 $(BIN)/python -m pytest -q $(NUMERIC_TESTS)
+	GMMDERIVE_WITHOUT_NUMBA=1 GMMDERIVE_WITHOUT_DASK=1 $(BIN)/python -m pytest -q -rs $(NUMERIC_TESTS)
 
 # ruff, configured in pyproject.toml ([tool.ruff]); the pre-commit hook runs the same version.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # The numeric and symbolic tests at the lowest versions that pyproject.toml declares for the
-# runtime dependencies (numpy, sympy, and numba, llvmlite, matplotlib of the extras fast and
-# plot), read from it by tools/floors.py, in their own environment .floors/ (pytest and
+# runtime dependencies (numpy, sympy, and numba, llvmlite, matplotlib, dask of the extras fast,
+# plot and dask), read from it by tools/floors.py, in their own environment .floors/ (pytest and
 # hypothesis at their pins; wheels only, so a floor without a wheel fails instead of compiling).
 FLOORS := .floors
 FLOORS_STAMP := $(FLOORS)/.installed
@@ -61,7 +62,7 @@ $(FLOORS_STAMP): pyproject.toml constraints.txt tools/floors.py | $(STAMP)
 	$(check_python)
 	rm -rf $(FLOORS)
 	$(PYTHON) -m venv $(FLOORS)
-	$(BIN)/python tools/floors.py fast plot > $(FLOORS)/floors.txt
+	$(BIN)/python tools/floors.py fast plot dask > $(FLOORS)/floors.txt
 	$(FLOORS)/bin/python -m pip install --quiet --upgrade "pip>=24"
 	$(FLOORS)/bin/python -m pip install --quiet --only-binary=:all: -r $(FLOORS)/floors.txt
 	$(FLOORS)/bin/python -m pip install --quiet -c constraints.txt pytest hypothesis

@@ -85,21 +85,32 @@ def _check_chunk(xc, wc, d, offset):
     kept, _ = _kept(xc, wc)
     out["n_kept"] = kept.size
     if kept.size:
-        out.update(first=float(kept[0]), max_abs=float(np.abs(kept).max()),
-                   distinct=np.unique(kept)[:d])  # its D smallest distinct values
+        lo, hi = float(kept.min()), float(kept.max())
+        out.update(first=float(kept[0]), max_abs=max(-lo, hi), distinct=_smallest_distinct(kept, lo, d))
     return out
 
 
+def _smallest_distinct(values, lo, d):
+    """The d smallest distinct values (fewer if there are fewer): d reductions, no sorted copy."""
+    found = [lo]
+    while len(found) < d:
+        nxt = float(np.min(values, where=values > found[-1], initial=np.inf))
+        if nxt == np.inf:
+            break
+        found.append(nxt)
+    return np.array(found)
+
+
 def _moments(values, wc):
-    """``(n or Σw, mean, Σ w (v - mean)²)`` of the chunk: merged exactly by Chan's formula."""
+    """``(n or Σw, mean, Σ w (v - mean)²)`` of the chunk, for :func:`_merge_moments`."""
     if values.size == 0:
         return 0.0, 0.0, 0.0
+    mean = float(values.mean()) if wc is None else float(wc @ values) / float(wc.sum())
+    dev = values - mean
+    dev *= dev  # in place: one chunk-sized array
     if wc is None:
-        mean = float(values.mean())
-        return float(values.size), mean, float(((values - mean) ** 2).sum())
-    total = float(wc.sum())
-    mean = float(wc @ values) / total
-    return total, mean, float(wc @ (values - mean) ** 2)
+        return float(values.size), mean, float(dev.sum())
+    return float(wc.sum()), mean, float(wc @ dev)
 
 
 def _u_moments_chunk(xc, wc, k):
@@ -262,13 +273,13 @@ def frame_of(data: DaskData, frame_class):
 
 
 def z_std_and_start_sample(data: DaskData, frame):
-    """std(z) (for the unweighted σ floor) and the sample the starts are drawn from, as u = x/2^k."""
+    """std(z) (for the unweighted σ floor), and the sample the starts are drawn from and its weights."""
     step = max(1, -(-data.x.shape[0] // START_SAMPLE))
     results = data.map(_z_moments_and_sample_chunk, frame, step, per_chunk=[int(o) for o in data.offsets])
     n, _, m2 = _merge_moments([r[0] for r in results])
     sample_x = np.concatenate([r[1][0] for r in results])
     sample_w = None if data.w is None else np.concatenate([r[1][1] for r in results])
-    return float(np.sqrt(m2 / n)), np.ldexp(sample_x, -frame.k), sample_w
+    return float(np.sqrt(m2 / n)), sample_x, sample_w
 
 
 def distinct_values(data: DaskData):

@@ -60,6 +60,17 @@ its sample; weights scaled by a constant give the same parameters (the stopping 
 distinct values of ``x`` with their counts: the fit of the raw data, to rounding, in time
 that grows with the number of distinct values.
 
+Data that does not fit in memory
+--------------------------------
+``x`` may be a Dask array (install ``gmmderive[dask]``; Dask is imported only then). Every
+quantity of an EM iteration is a sum over the samples, so each chunk's fused pass returns its
+3D + 1 sums and fit adds them and takes the M-step (chapter 23 of the book,
+:mod:`gmmderive._dask`). The checks, the frame, the starts (drawn from all of x up to 2²⁰
+values, else from a systematic sample of that size), every evaluation of M and the final
+log-likelihood are Dask computations on the active scheduler: threads by default, or a
+``distributed.Client``'s workers. The result equals the in-memory fit to rounding;
+``responsibilities`` stays a lazy Dask array. The data are read once per evaluation of M.
+
 Order of components
 -------------------
 Results are in canonical order: components sorted by mean (ties by standard
@@ -120,7 +131,8 @@ class FitResult:
         Whether the stopping rule was met before ``max_iter``: θ within ``tol``
         of EM's fixed point.
     responsibilities : ndarray, shape (N, D)
-        Responsibilities of the returned ``params`` (columns in canonical order).
+        Responsibilities of the returned ``params`` (columns in canonical order);
+        for a Dask input a lazy Dask array in x's chunks, computed when asked for.
     init_params : GMMParams
         The starting point of the returned run (in the order it was made).
     """
@@ -298,7 +310,10 @@ class _Frame:
         return float(np.ldexp(self.s, self.k))
 
     def to_z(self, xs: np.ndarray) -> np.ndarray:
-        return (np.ldexp(xs, -self.k) - self.m) / self.s
+        z = np.ldexp(xs, -self.k)  # a new array: the arithmetic below runs in place (one N-array)
+        z -= self.m
+        z /= self.s
+        return z
 
     def params_to_z(self, p: GMMParams, std_floor: float) -> GMMParams:
         means = (np.ldexp(p.means, -self.k) - self.m) / self.s
@@ -385,8 +400,11 @@ def fit(
 
     Parameters
     ----------
-    x : array_like, shape (N,) or (N, 1)
-        The observations; never modified.
+    x : array_like or dask.array.Array, shape (N,) or (N, 1)
+        The observations; never modified. A Dask array is fitted chunk by chunk
+        (each pass over the data a Dask computation on the active scheduler,
+        nothing of size N in memory), with the same options and result; see
+        "Data that does not fit in memory" above.
     n_components : int, optional
         Number of classes D. Required unless ``init`` is a :class:`GMMParams`.
     init : {"quantile", "kmeans++", "random"} or GMMParams, optional
@@ -491,8 +509,12 @@ def fit(
 
     frame, floor, zs, w = samples.frame, samples.floor, samples.z, samples.weights
     strategies = [init] * n_init if init is not None else ["quantile"] + ["kmeans++"] * (n_init - 1)
-    starts = [_start(samples.start_u, samples.start_w, n_components, s, rng, frame, floor, equal_variance)
-              for s in strategies]
+    # Starts are drawn from x / 2^k, an exact scaling: which centre a sample is nearest to (ties
+    # included) then does not depend on rounding in the frame, so integer weights give the
+    # starts of the repeated data. (u is dropped once they are drawn: one N-array less.)
+    us = np.ldexp(samples.start_x, -frame.k)
+    starts = [_start(us, samples.start_w, n_components, s, rng, frame, floor, equal_variance) for s in strategies]
+    del us
 
     def run(params, iters, **kw):
         return run_em(zs, params, max_iter=iters, tol=tol, std_floor=floor, equal_variance=bool(equal_variance),
@@ -532,7 +554,7 @@ class _Samples:
     size: int  # number of samples EM sums over
     frame: _Frame
     floor: float  # the σ floor in the frame z
-    start_u: np.ndarray  # u = x / 2^k of the samples the starts are drawn from
+    start_x: np.ndarray  # the samples the starts are drawn from (all of them in memory)
     start_w: np.ndarray | None
     x_all: object  # the data given (ndarray, or a Dask array): ρ is computed for every sample
     keeps_resp: bool  # z is x_all in its order (in memory; none removed or merged): a run's ρ is x_all's
@@ -555,11 +577,8 @@ def _in_memory_samples(x_all, w_all, compress: bool, n_components: int, std_floo
     floor = std_floor  # a fraction of the spread, as documented: the (weighted) std of z is 1
     if w is None:
         floor = std_floor * float(zs.std())
-    # Starts are drawn from x / 2^k, an exact scaling: which centre a sample is nearest to (ties
-    # included) then does not depend on rounding in the frame, so integer weights give the
-    # starts of the repeated data.
     aligned = xs is x_all and resp_of is None  # not sorted by compress, none removed (a same size is not enough)
-    return _Samples(zs, w, zs.size, frame, floor, np.ldexp(xs, -frame.k), w, x_all if resp_of is None else resp_of,
+    return _Samples(zs, w, zs.size, frame, floor, xs, w, x_all if resp_of is None else resp_of,
                     aligned)
 
 
@@ -573,14 +592,14 @@ def _chunked_samples(data, compress: bool, n_components: int, std_floor: float) 
     _dask.check_distinct(data, n_components)
     frame = _dask.frame_of(data, _Frame)
     _check_spread(frame, std_floor)
-    z_std, start_u, start_w = _dask.z_std_and_start_sample(data, frame)
+    z_std, start_x, start_w = _dask.z_std_and_start_sample(data, frame)
     floor = std_floor if data.w is not None else std_floor * z_std  # as in memory
     total = data.n_kept if data.w is None else float(data.w.sum().compute())
-    if np.unique(start_u).size < n_components:
-        raise ValueError(f"the sample the starts are drawn from ({start_u.size} values) has fewer than "
+    if np.unique(start_x).size < n_components:
+        raise ValueError(f"the sample the starts are drawn from ({start_x.size} values) has fewer than "
                          f"n_components = {n_components} distinct values; pass init=GMMParams(...)")
     chunked = _dask.ChunkedSamples(data, frame, total)
-    return _Samples(chunked, None, data.n_kept, frame, floor, start_u, start_w, data.x, False)
+    return _Samples(chunked, None, data.n_kept, frame, floor, start_x, start_w, data.x, False)
 
 
 def _check_init(init, n_components, n_init):

@@ -4,8 +4,8 @@ Every test compares ``fit(dask_array, ...)`` with ``fit(numpy_array, ...)`` on t
 and options: the same iteration on the same numbers, only summed in another order, so the
 parameters and the log-likelihood agree to 1e-12 relative, whatever the chunking. Dask's
 threaded scheduler runs most tests; one starts a ``distributed.LocalCluster`` of two worker
-processes. Without Dask installed the module skips, saying why (``make test-floors`` runs it
-in an environment without Dask).
+processes. Without Dask installed the module skips, saying why (``make test-without-numba`` runs
+it so); ``make test-floors`` runs it at Dask's declared floor, where distributed is absent.
 """
 
 import subprocess

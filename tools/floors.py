@@ -1,7 +1,8 @@
 """The lowest versions that pyproject.toml declares, as exact requirements (make test-floors).
 
 Prints ``name==floor`` for every runtime dependency with a ``>=`` floor, and for those of the
-extras named on the command line (``fast`` for numba and llvmlite, ``plot`` for matplotlib),
+extras named on the command line (``fast`` for numba and llvmlite, ``plot`` for matplotlib,
+``dask`` for Dask),
 so that the floors tested are the floors declared, not a copy kept by hand.
 """
 

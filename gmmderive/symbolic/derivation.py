@@ -75,6 +75,7 @@ CHAPTERS = {
     20: (None, "Several dimensions"),
     21: (None, "Weighted data"),
     22: (None, "Why EM is slow, and how to make it fast"),
+    23: (None, "EM on data that does not fit in memory"),
 }
 
 # --------------------------------------------------------------------------
