@@ -9,7 +9,8 @@ which reports its peak resident memory (``VmHWM``) and its memory before the fit
   over the data each) within ``fit(x, init=θ0, tol=0, accelerate=False, max_iter=8)``, and
   the whole fit. In memory: the same with the file loaded into a NumPy array.
 - scheduler overhead per iteration: one Dask computation of a task per chunk that does
-  nothing, on a graph of as many chunks (median of 20); and the time to read the file
+  nothing, on a graph of as many chunks (median of 20), on the threaded scheduler and on a
+  ``distributed.LocalCluster`` of two worker processes; and the time to read the file
   through Dask alone, a task per chunk that reads it (median of 3).
 - peak memory of the Dask fit against the size of one chunk and of the data.
 
@@ -95,6 +96,10 @@ def _timed_evaluations():
     return seconds
 
 
+def _noop(i):
+    return 0
+
+
 def child(mode: str, path: str, chunk: int, iters: int) -> dict:
     """One measurement, in this (fresh) process: the fit's seconds, per evaluation, and memory."""
     import gmmderive as g
@@ -117,14 +122,27 @@ def child(mode: str, path: str, chunk: int, iters: int) -> dict:
         import dask
 
         n_parts = len(dask_array(path, chunk).chunks[0])
-        noop = dask.delayed(lambda i: 0)
-        times = []
-        with dask.config.set(scheduler="threads"):
+        noop = dask.delayed(_noop)
+
+        def median_time():
+            times = []
             for _ in range(20):
                 t = time.perf_counter()
                 dask.compute(*[noop(i) for i in range(n_parts)])
                 times.append(time.perf_counter() - t)
-        return {"overhead": float(np.median(times)), "chunks": n_parts}
+            return float(np.median(times))
+
+        with dask.config.set(scheduler="threads"):
+            threads = median_time()
+        try:  # and a distributed cluster of two worker processes on this machine
+            from distributed import Client, LocalCluster
+        except ImportError:
+            return {"overhead": threads, "chunks": n_parts, "distributed": None}
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=40) as cluster, \
+                Client(cluster):
+            median_time()  # warm up the workers
+            cluster_time = median_time()
+        return {"overhead": threads, "chunks": n_parts, "distributed": cluster_time}
     evaluations = _timed_evaluations()
     load = 0.0
     if mode == "dask":
@@ -188,6 +206,11 @@ def main(argv=None) -> None:
         print(f"reading the file through Dask (a task per chunk that only reads it): {read:.3f} s per pass")
         print(f"scheduler overhead per iteration: {1e3 * sched['overhead']:.2f} ms for {sched['chunks']} no-op tasks "
               f"({100 * sched['overhead'] / d['per_evaluation']:.2f}% of the Dask iteration)")
+        if sched["distributed"] is None:
+            print("distributed is not installed: no cluster overhead measured")
+        else:
+            print("  the same on a distributed.LocalCluster of 2 worker processes: "
+                  f"{1e3 * sched['distributed']:.2f} ms")
         chunk_mb = 8 * args.chunk / 2**20
         for mode, r in rows.items():
             grow = r["peak_mb"] - r["before_mb"]

@@ -69,7 +69,10 @@ quantity of an EM iteration is a sum over the samples, so each chunk's fused pas
 values, else from a systematic sample of that size), every evaluation of M and the final
 log-likelihood are Dask computations on the active scheduler: threads by default, or a
 ``distributed.Client``'s workers. The result equals the in-memory fit to rounding;
-``responsibilities`` stays a lazy Dask array. The data are read once per evaluation of M.
+``responsibilities`` stays a lazy Dask array. The data are read once per evaluation of M, so
+on data this large the default search (50 starts pre-run for 30 iterations each: 1,500 passes
+over the data, as in memory) dominates the cost; one start, ``init="quantile"`` or a
+:class:`GMMParams`, runs only the passes of one run.
 
 Order of components
 -------------------

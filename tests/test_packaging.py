@@ -158,6 +158,8 @@ def test_the_package_imports_only_what_it_declares():
             where = str(path.relative_to(ROOT))
             if where == "gmmderive/_fused.py":  # loaded only where the extra fast is installed
                 allowed = required | extras["fast"]
+            elif where == "gmmderive/_dask.py":  # loaded only for a Dask array: the extra dask
+                allowed = required | extras["dask"]
             elif top:  # imported with gmmderive: a requirement
                 allowed = required
             else:  # inside a function: the extra that brings it (plot), or scikit-learn's own interop
@@ -175,6 +177,17 @@ def test_fast_extra_declares_what_the_fused_pass_imports():
     for extra in ("notebooks", "test"):  # they install numba too: with its llvmlite floor
         specs = PROJECT["optional-dependencies"][extra]
         assert {"numba", "llvmlite"} <= names(specs), extra
+
+
+def test_dask_is_imported_only_for_dask_input():
+    # _dask imports Dask at module level; nothing imports _dask at module level.
+    assert {"dask"} <= {m for m, _ in _imports(ROOT / "gmmderive" / "_dask.py")}
+    assert "dask" in names(PROJECT["optional-dependencies"]["dask"])
+    for path in sorted((ROOT / "gmmderive").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        top = [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module and "_dask" in n.module
+               or isinstance(n, ast.ImportFrom) and any(a.name == "_dask" for a in n.names)]
+        assert not top, f"{path.relative_to(ROOT)} imports _dask at module level"
 
 
 # -- the sdist -------------------------------------------------------------------------
