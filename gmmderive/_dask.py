@@ -114,8 +114,10 @@ def _moments(values, wc):
 
 
 def _u_moments_chunk(xc, wc, k):
+    from .fit import times_power_of_two
+
     xc, wc = _kept(xc, wc)
-    return _moments(np.ldexp(xc, -k), wc)
+    return _moments(times_power_of_two(xc, -k), wc)
 
 
 def _z_moments_and_sample_chunk(xc, wc, frame, step, offset):

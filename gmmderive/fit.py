@@ -279,6 +279,18 @@ def _check_distinct(xs: np.ndarray, n_components: int) -> None:
 # --------------------------------------------------------------------------
 
 
+def times_power_of_two(xs: np.ndarray, e: int) -> np.ndarray:
+    """x · 2^e, exactly as ``np.ldexp(x, e)`` (both correctly rounded), twice as fast.
+
+    Multiplying by the float 2^e (exact down to 2^-1074, a subnormal) is one correctly
+    rounded operation, hence equal to ldexp; for e > 1023 (data all subnormal) 2^e is not a
+    float, and ldexp does it.
+    """
+    if e <= 1023:
+        return xs * (2.0**e)
+    return np.ldexp(xs, e)
+
+
 @dataclass(frozen=True)
 class _Frame:
     """x = 2^k (m + s z): fit works on z, of mean 0 and standard deviation 1.
@@ -297,7 +309,7 @@ class _Frame:
     @classmethod
     def of(cls, xs: np.ndarray, w=None) -> _Frame:
         k = int(np.frexp(np.max(np.abs(xs)))[1]) - 1  # |x| / 2^k < 2, and 2^k is finite
-        u = np.ldexp(xs, -k)
+        u = times_power_of_two(xs, -k)
         if w is None:
             return cls(k, float(u.mean()), float(u.std()))
         m = float(w @ u) / float(w.sum())  # the weighted data's mean and spread
@@ -313,7 +325,7 @@ class _Frame:
         return float(np.ldexp(self.s, self.k))
 
     def to_z(self, xs: np.ndarray) -> np.ndarray:
-        z = np.ldexp(xs, -self.k)  # a new array: the arithmetic below runs in place (one N-array)
+        z = times_power_of_two(xs, -self.k)  # a new array: the arithmetic below runs in place (one N-array)
         z -= self.m
         z /= self.s
         return z
@@ -515,7 +527,7 @@ def fit(
     # Starts are drawn from x / 2^k, an exact scaling: which centre a sample is nearest to (ties
     # included) then does not depend on rounding in the frame, so integer weights give the
     # starts of the repeated data. (u is dropped once they are drawn: one N-array less.)
-    us = np.ldexp(samples.start_x, -frame.k)
+    us = times_power_of_two(samples.start_x, -frame.k)
     starts = [_start(us, samples.start_w, n_components, s, rng, frame, floor, equal_variance) for s in strategies]
     del us
 

@@ -98,3 +98,19 @@ def test_any_magnitude_property(exponent, offset_exponent, offset_sign, d, std_f
     assert np.isfinite(res.history).all()
     assert _monotone(res.history)
     assert np.isfinite(res.params.means).all() and np.isfinite(res.params.stds).all()
+
+
+@pytest.mark.parametrize("e", [-1074, -1060, -1023, -1022, -60, -1, 0, 1, 60, 1022, 1023, 1024, 1075])
+def test_scaling_by_a_power_of_two_is_ldexp(e):
+    # fit's frame scales x by 2^-k with a multiplication: equal to ldexp bit for bit, subnormal
+    # results included (both are correctly rounded); ldexp where 2^e is not a float (e > 1023).
+    from gmmderive.fit import times_power_of_two
+
+    rng = np.random.default_rng(abs(e))
+    x = rng.normal(size=2000) * np.exp2(rng.integers(-1074, 1023, 2000).astype(float) / 2 - 200)
+    x = np.concatenate([x, [0.0, -0.0, 5e-324, -5e-324, 1.7e308, 2.2250738585072014e-308]])
+    with np.errstate(all="ignore"):
+        expected = np.ldexp(x, e)
+        got = times_power_of_two(x, e)
+    np.testing.assert_array_equal(got, expected)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
