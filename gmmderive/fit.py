@@ -460,7 +460,8 @@ def fit(
         log-likelihood to convergence (a short pre-run, then selection).
         0 runs every start to convergence. Default 30 for the default search
         (``init=None``), else 0.
-        (The pre-runs are plain EM, together in one array on small data.)
+        (The pre-runs are plain EM, together in one array on small data; on a
+        Dask array every pass over the chunks serves all the starts.)
     n_best : int, default 1
         How many of the short runs go on (``pre_iter > 0`` only).
     reject_degenerate : bool, default False
@@ -536,15 +537,16 @@ def fit(
                       weights=w, accelerate=bool(accelerate), **kw)
 
     if pre_iter and n_init > 1 and pre_iter < max_iter:
-        # Short plain-EM runs from every start (together, on small data); the n_best most
-        # likely non-degenerate ones go on.
-        if n_init * n_components * samples.size <= BATCH_SIZE:
-            if isinstance(zs, np.ndarray):
-                short = batch_em(zs, starts, pre_iter, std_floor=floor, equal_variance=bool(equal_variance), weights=w)
-            else:  # chunked: one pass over the chunks per iteration for all the starts
-                short = zs.batch_em(starts, pre_iter, std_floor=floor, equal_variance=bool(equal_variance))
-        else:
-            short = [run(p, pre_iter, keep_resp=False) for p in starts]
+        # Short runs of plain EM, pre_iter iterations from every start; the n_best most likely
+        # non-degenerate ones go on.
+        ev = bool(equal_variance)
+        if not isinstance(zs, np.ndarray):  # chunked: every pass over the chunks serves all the starts
+            short = zs.batch_em(starts, pre_iter, std_floor=floor, equal_variance=ev)
+        elif n_init * n_components * samples.size <= BATCH_SIZE:  # small: all the starts in one array
+            short = batch_em(zs, starts, pre_iter, std_floor=floor, equal_variance=ev, weights=w)
+        else:  # one by one, the same iterations
+            short = [run_em(zs, p, max_iter=pre_iter, tol=0.0, std_floor=floor, equal_variance=ev, weights=w,
+                            accelerate=False, keep_resp=False) for p in starts]
         short = _ranked(short)
         runs = (r if r.converged else run(r.params, max_iter - r.n_iter, before=r, keep_resp=False)
                 for r in short[:n_best])

@@ -214,3 +214,24 @@ def test_a_local_cluster_of_two_processes_gives_the_same_fit():
                                            rtol=1e-9, atol=1e-12)
                 # the fused passes ran in both worker processes
                 assert len({t["worker"] for t in tasks.data if "_sums_chunk" in str(t["key"])}) == 2
+
+
+def test_the_search_on_large_data_shares_each_pass(monkeypatch):
+    # Above fit's batch size the in-memory pre-runs go one by one; over chunks every pass serves
+    # all the starts. The same plain iterations either way: the same fit.
+    fit_module = sys.modules["gmmderive.fit"]
+
+    monkeypatch.setattr(fit_module, "BATCH_SIZE", 0)
+    memory = g.fit(GRADES, 2, n_init=5)
+    calls = []
+    original = _dask._sums_chunk
+
+    def counting(xc, wc, frame, params_list, centers_list):
+        calls.append(len(params_list))
+        return original(xc, wc, frame, params_list, centers_list)
+
+    monkeypatch.setattr(_dask, "_sums_chunk", counting)
+    chunked = g.fit(da.from_array(GRADES, chunks=500), 2, n_init=5)
+    assert_same_fit(chunked, memory)
+    # 31 passes (30 pre-iterations and the last log-likelihood) with the 5 starts each, 4 chunks
+    assert calls[:31 * 4] == [5] * (31 * 4) and set(calls[31 * 4:]) == {1}
