@@ -33,6 +33,7 @@ import numpy as np
 
 from ._engine import engine
 from ._runs import Run
+from ._validation import check_dtype, check_sample_weight
 from .core import _m_step_from_sums
 from .params import MIN_STD, GMMParams
 
@@ -82,6 +83,7 @@ def _check_chunk(xc, wc, d, offset):
             i = int(np.flatnonzero(wc < 0)[0])
             out.update(neg_w=1, first_neg_w=(offset + i, float(wc[i])))
             return out
+        out["max_w"] = float(wc.max()) if wc.size else 0.0
     kept, _ = _kept(xc, wc)
     out["n_kept"] = kept.size
     if kept.size:
@@ -121,13 +123,12 @@ def _u_moments_chunk(xc, wc, k):
 
 
 def _z_moments_and_sample_chunk(xc, wc, frame, step, offset):
-    """The moments of z (for the σ floor) and the values at global indices 0, step, 2·step, ..."""
-    xc = np.asarray(xc, dtype=np.float64)
-    first = (-offset) % step
-    sample_x = xc[first::step].copy()
-    sample_w = None if wc is None else np.asarray(wc, dtype=np.float64)[first::step].copy()
+    """The moments of z (for the σ floor), and the samples of weight > 0 numbered 0, step,
+    2·step, ... among all such samples (``offset`` of them are in the chunks before)."""
     kept, wk = _kept(xc, wc)
-    return _moments(frame.to_z(kept), wk), _kept(sample_x, sample_w)
+    first = (-offset) % step
+    sample = kept[first::step].copy(), None if wk is None else wk[first::step].copy()
+    return _moments(frame.to_z(kept), wk), sample
 
 
 def _sums_chunk(xc, wc, frame, params_list, centers_list):
@@ -170,8 +171,9 @@ def _merge_moments(parts):
             continue
         total = n + nb
         delta = mb - mean
-        mean += delta * (nb / total)
-        m2 += m2b + delta * delta * (n * nb / total)
+        share = nb / total  # n·nb/total as n·share: no product of two large weights
+        mean += delta * share
+        m2 += m2b + delta * delta * n * share
         n = total
     return n, mean, m2
 
@@ -186,6 +188,8 @@ class DaskData:
     offsets: np.ndarray  # global index of each chunk's first sample
     # from the first pass (scan):
     n_kept: int = 0  # samples of weight > 0
+    kept_per_chunk: list | None = None
+    weight_exponent: int = 0  # w here is the weights given divided by 2^weight_exponent
     first_value: float = 0.0
     max_abs: float = 0.0
     distinct: np.ndarray | None = None  # the D smallest distinct values of x (fewer if x has fewer)
@@ -202,9 +206,15 @@ def as_dask_data(x, sample_weight) -> DaskData:
     if not isinstance(x, da.Array):
         raise ValueError(f"x is a {type(x).__name__} from Dask, not a dask.array; pass a dask.array "
                          "(for a Dask Series: series.to_dask_array(lengths=True))")
-    if x.dtype.kind not in "iuf":
-        raise ValueError(f"x must be a Dask array of real numbers, got dtype {x.dtype}")
+    if isinstance(x._meta, np.ma.MaskedArray):
+        # The mask would be dropped silently: the masked values would be fitted.
+        raise ValueError("x is a masked Dask array: drop the masked values first")
+    if not isinstance(x._meta, np.ndarray):
+        raise ValueError(f"x is a Dask array of {type(x._meta).__name__} chunks; fit needs NumPy chunks")
+    check_dtype(x.dtype, "x")
     if x.ndim == 2:
+        if x.shape[1] == 0:  # scikit-learn's wording, as in memory
+            raise ValueError(f"x has 0 feature(s) (shape={x.shape}) while a minimum of 1 is required.")
         if x.shape[1] != 1:
             raise ValueError(f"x must be 1-D or a single column of shape (N, 1), got shape {x.shape}")
         x = x[:, 0]
@@ -216,8 +226,13 @@ def as_dask_data(x, sample_weight) -> DaskData:
         raise ValueError("x is empty: at least one sample is needed")
     x = x.astype(np.float64)
     w = None
-    if sample_weight is not None:
-        w = sample_weight if isinstance(sample_weight, da.Array) else da.from_array(np.asarray(sample_weight))
+    if sample_weight is not None and not isinstance(sample_weight, da.Array):
+        # in memory: checked as the in-memory fit checks them, then chunked as x
+        w = da.from_array(check_sample_weight(sample_weight, x.shape[0]), chunks=x.chunks)
+    elif sample_weight is not None:
+        w = sample_weight
+        if isinstance(w._meta, np.ma.MaskedArray):
+            raise ValueError("sample_weight is a masked Dask array: fill or drop the masked weights first")
         if w.dtype.kind == "b":
             raise ValueError("sample_weight holds booleans, not numbers; to select samples, index x with the mask")
         if w.dtype.kind not in "iuf":
@@ -226,6 +241,8 @@ def as_dask_data(x, sample_weight) -> DaskData:
             w = w[:, 0]
         if w.ndim != 1:
             raise ValueError(f"sample_weight must be 1-D (one weight per sample), got shape {w.shape}")
+        if any(np.isnan(c) for c in w.chunks[0]):
+            raise ValueError("sample_weight has chunks of unknown size; call sample_weight.compute_chunk_sizes() first")
         if w.shape[0] != x.shape[0]:
             raise ValueError(f"sample_weight has {w.shape[0]} weights for {x.shape[0]} samples")
         w = w.astype(np.float64).rechunk(x.chunks)
@@ -238,7 +255,9 @@ def as_dask_data(x, sample_weight) -> DaskData:
 def scan(data: DaskData, n_components: int) -> DaskData:
     """The first pass: the checks of :func:`gmmderive._validation.check_data` and of the weights,
     and what the frame and :func:`check_distinct` need."""
-    checks = data.map(_check_chunk, n_components, per_chunk=[int(o) for o in data.offsets])
+    # the D smallest distinct values (two at least: one would not tell equal data from varied)
+    n_distinct = max(n_components, 2)
+    checks = data.map(_check_chunk, n_distinct, per_chunk=[int(o) for o in data.offsets])
     bad_x = sum(c["bad_x"] for c in checks)
     if bad_x:
         i, v = next(c["first_bad_x"] for c in checks if c["bad_x"])
@@ -252,9 +271,17 @@ def scan(data: DaskData, n_components: int) -> DaskData:
     kept = [c for c in checks if c["n_kept"]]
     if not kept:
         raise ValueError("sample_weight is 0 for every sample: nothing to fit")
-    distinct = np.unique(np.concatenate([c["distinct"] for c in kept]))[:n_components]
-    return replace(data, n_kept=sum(c["n_kept"] for c in kept), first_value=kept[0]["first"],
-                   max_abs=max(c["max_abs"] for c in kept), distinct=distinct)
+    distinct = np.unique(np.concatenate([c["distinct"] for c in kept]))[:n_distinct]
+    if data.w is not None:  # the largest weight below 1, exactly as in memory (fit._scaled_weights)
+        from .fit import weight_exponent
+
+        e = weight_exponent(max(c["max_w"] for c in checks))
+        if e:
+            w = data.w.map_blocks(np.ldexp, -e, dtype=np.float64)
+            parts = list(zip([xp for xp, _ in data.parts], w.to_delayed().ravel().tolist()))
+            data = replace(data, w=w, parts=parts, weight_exponent=e)
+    return replace(data, n_kept=sum(c["n_kept"] for c in kept), kept_per_chunk=[c["n_kept"] for c in checks],
+                   first_value=kept[0]["first"], max_abs=max(c["max_abs"] for c in kept), distinct=distinct)
 
 
 def check_distinct(data: DaskData, n_components: int) -> None:
@@ -276,8 +303,9 @@ def frame_of(data: DaskData, frame_class):
 
 def z_std_and_start_sample(data: DaskData, frame):
     """std(z) (for the unweighted σ floor), and the sample the starts are drawn from and its weights."""
-    step = max(1, -(-data.x.shape[0] // START_SAMPLE))
-    results = data.map(_z_moments_and_sample_chunk, frame, step, per_chunk=[int(o) for o in data.offsets])
+    step = max(1, -(-data.n_kept // START_SAMPLE))
+    kept_offsets = np.concatenate([[0], np.cumsum(data.kept_per_chunk)[:-1]])
+    results = data.map(_z_moments_and_sample_chunk, frame, step, per_chunk=[int(o) for o in kept_offsets])
     n, _, m2 = _merge_moments([r[0] for r in results])
     sample_x = np.concatenate([r[1][0] for r in results])
     sample_w = None if data.w is None else np.concatenate([r[1][1] for r in results])
@@ -343,6 +371,8 @@ class ChunkedSamples:
         failed = np.zeros(k, dtype=bool)
         for it in range(n_iter + 1):
             live = [i for i in range(k) if not failed[i]]
+            if not live:
+                break
             sums = self.sums([current[i] for i in live], [current[i].means for i in live])
             for j, i in enumerate(live):
                 history[i, it] = sums[j, 0, 0]

@@ -26,18 +26,7 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
         # The mask would be dropped silently: the masked values would be fitted.
         raise ValueError(f"{name} is a masked array: drop the masked values first (x.compressed())")
     raw = np.asarray(x)
-    kind = raw.dtype.kind
-    if kind == "c":
-        raise ValueError(f"{name} is complex: Complex data not supported (a Gaussian mixture of real numbers)")
-    if kind in "USO" and raw.size and not all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in raw.ravel().tolist()
-    ):
-        # "1.5" would be parsed silently; objects other than real numbers are refused.
-        raise ValueError(f"{name} must contain numbers, not strings or other objects "
-                         f"(got dtype {raw.dtype}); convert it first")
-    if kind in "mMb":
-        what = {"m": "time deltas", "M": "dates (datetime64)", "b": "booleans"}[kind]
-        raise ValueError(f"{name} holds {what}, not numbers; convert it to floats first")
+    check_dtype(raw.dtype, name, raw if raw.size else None)
     try:
         arr = np.array(raw, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
@@ -62,6 +51,26 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
             f"the first is {float(arr[i])!r} at index {i}"
         )
     return arr
+
+
+def check_dtype(dtype: np.dtype, name: str = "x", values=None) -> None:
+    """Refuse a dtype that is not real numbers, naming what it holds.
+
+    ``values`` (an array of that dtype, in memory) lets strings and objects through when every
+    element is a real number; without them (a Dask array) such dtypes are refused.
+    """
+    kind = dtype.kind
+    if kind == "c":
+        raise ValueError(f"{name} is complex: Complex data not supported (a Gaussian mixture of real numbers)")
+    if kind in "USO" and (values is None or not all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values.ravel().tolist()
+    )):
+        # "1.5" would be parsed silently; objects other than real numbers are refused.
+        raise ValueError(f"{name} must contain numbers, not strings or other objects "
+                         f"(got dtype {dtype}); convert it first")
+    if kind in "mMb":
+        what = {"m": "time deltas", "M": "dates (datetime64)", "b": "booleans"}[kind]
+        raise ValueError(f"{name} holds {what}, not numbers; convert it to floats first")
 
 
 def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 
 from ._validation import check_data, check_nonnegative_float, check_responsibilities, check_sample_weight
-from .params import GMMParams
+from .params import MIN_STD, GMMParams
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -353,6 +353,10 @@ def _params_from_statistics(n, gamma, means, sq_dev, *, previous=None, std_floor
             stds = np.where(empty, previous.stds, stds)
     collapsed = ~empty & (stds < std_floor)
     stds = np.maximum(stds, std_floor)
+    if not (stds >= MIN_STD).all():  # only without a floor: σ = 0 is no Gaussian
+        c = int(np.flatnonzero(~(stds >= MIN_STD))[0])
+        raise ValueError(f"component {c} collapsed onto a single value (σ = {stds[c]:.3g}) and std_floor = "
+                         f"{std_floor:g} does not hold it; use std_floor > 0 (the default is 1e-6 of the spread)")
     # S20: π_e = γ_e / N. Σ_e γ_e = N exactly when every row of ρ sums to one (M2); rows that
     # do so only within the row check's tolerance would leave the weights off the simplex.
     weights = gamma / gamma.sum()

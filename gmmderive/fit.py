@@ -519,8 +519,11 @@ def fit(
     n_components, init, n_init = _check_init(init, n_components, n_init)
     if pre_iter is None:  # the default search screens its starts; a chosen strategy runs each to the end
         pre_iter = DEFAULT_PRE_ITER if init is None and n_init > 1 else 0
-    samples = (_chunked_samples(_dask.scan(x_all, n_components), bool(compress), n_components, std_floor)
-               if chunked else _in_memory_samples(x_all, w_all, bool(compress), n_components, std_floor))
+    if chunked:
+        samples = _chunked_samples(_dask.scan(x_all, n_components), bool(compress), n_components, std_floor,
+                                   draws_starts=not isinstance(init, GMMParams))
+    else:
+        samples = _in_memory_samples(x_all, w_all, bool(compress), n_components, std_floor)
     rng = check_seed(seed)
 
     frame, floor, zs, w = samples.frame, samples.floor, samples.z, samples.weights
@@ -575,6 +578,7 @@ class _Samples:
     start_w: np.ndarray | None
     x_all: object  # the data given (ndarray, or a Dask array): ρ is computed for every sample
     keeps_resp: bool  # z is x_all in its order (in memory; none removed or merged): a run's ρ is x_all's
+    weight_exponent: int = 0  # the weights given are the weights here times 2^weight_exponent
 
 
 def _check_spread(frame: _Frame, std_floor: float) -> None:
@@ -586,6 +590,7 @@ def _check_spread(frame: _Frame, std_floor: float) -> None:
 def _in_memory_samples(x_all, w_all, compress: bool, n_components: int, std_floor: float, resp_of=None) -> _Samples:
     """The samples EM runs on (zero weights removed, merged by ``compress``) in the frame z."""
     xs, w = _weighted_samples(x_all, w_all, compress)
+    w, exponent = _scaled_weights(w)
     _check_distinct(xs, n_components)
     # EM runs in the standardized frame z (see _Frame); results are mapped back to x.
     frame = _Frame.of(xs, w)
@@ -596,11 +601,33 @@ def _in_memory_samples(x_all, w_all, compress: bool, n_components: int, std_floo
         floor = std_floor * float(zs.std())
     aligned = xs is x_all and resp_of is None  # not sorted by compress, none removed (a same size is not enough)
     return _Samples(zs, w, zs.size, frame, floor, xs, w, x_all if resp_of is None else resp_of,
-                    aligned)
+                    aligned, exponent)
 
 
-def _chunked_samples(data, compress: bool, n_components: int, std_floor: float) -> _Samples:
-    """:func:`_in_memory_samples` for a Dask array: each quantity a pass of Dask tasks over the chunks."""
+def weight_exponent(largest: float) -> int:
+    """e with largest / 2^e in [1/2, 1): weights scaled by 2^-e (exactly) keep EM's sums finite."""
+    return int(np.frexp(largest)[1])
+
+
+def _scaled_weights(w):
+    """``(w / 2^e, e)``: the largest weight below 1, so that no sum of weighted squares overflows.
+
+    Scaling every weight by a power of two is exact, and EM's updates are ratios of weighted
+    sums, so the fit is the same; only the log-likelihood Σ_i w_i log p is scaled back (#16's
+    adversarial tests: weights of 1e200 made Σ ρ (x - c)² overflow).
+    """
+    if w is None:
+        return None, 0
+    e = weight_exponent(float(w.max()))
+    return (w if e == 0 else np.ldexp(w, -e)), e
+
+
+def _chunked_samples(data, compress: bool, n_components: int, std_floor: float, draws_starts: bool) -> _Samples:
+    """:func:`_in_memory_samples` for a Dask array: each quantity a pass of Dask tasks over the chunks.
+
+    The starts are drawn (``draws_starts``) from the samples of weight > 0 if there are at most
+    ``START_SAMPLE`` of them, else from every k-th of them, about ``START_SAMPLE`` in all.
+    """
     from . import _dask
 
     if compress:  # EM on the distinct values, in memory; ρ of every sample stays lazy
@@ -611,12 +638,12 @@ def _chunked_samples(data, compress: bool, n_components: int, std_floor: float) 
     _check_spread(frame, std_floor)
     z_std, start_x, start_w = _dask.z_std_and_start_sample(data, frame)
     floor = std_floor if data.w is not None else std_floor * z_std  # as in memory
-    total = data.n_kept if data.w is None else float(data.w.sum().compute())
-    if np.unique(start_x).size < n_components:
+    total = data.n_kept if data.w is None else float(data.w.sum().compute())  # of the weights scaled by scan
+    if draws_starts and np.unique(start_x).size < n_components:
         raise ValueError(f"the sample the starts are drawn from ({start_x.size} values) has fewer than "
                          f"n_components = {n_components} distinct values; pass init=GMMParams(...)")
     chunked = _dask.ChunkedSamples(data, frame, total)
-    return _Samples(chunked, None, data.n_kept, frame, floor, start_x, start_w, data.x, False)
+    return _Samples(chunked, None, data.n_kept, frame, floor, start_x, start_w, data.x, False, data.weight_exponent)
 
 
 def _check_init(init, n_components, n_init):
@@ -733,6 +760,8 @@ def _result(best: Run, samples: _Samples, tol, max_iter) -> FitResult:
     else:
         total_weight = samples.z.total_weight
     history = best.history - total_weight * frame.log_scale  # log p(x) = log p(z) - log(2^k s) per sample
+    if samples.weight_exponent:
+        history = np.ldexp(history, samples.weight_exponent)  # Σ_i w_i log p with the weights given
 
     warn_degenerate(best.collapsed, best.empty, samples.floor * frame.std_x, stacklevel=4)
     if tol > 0 and not best.converged:

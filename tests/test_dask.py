@@ -235,3 +235,86 @@ def test_the_search_on_large_data_shares_each_pass(monkeypatch):
     assert_same_fit(chunked, memory)
     # 31 passes (30 pre-iterations and the last log-likelihood) with the 5 starts each, 4 chunks
     assert calls[:31 * 4] == [5] * (31 * 4) and set(calls[31 * 4:]) == {1}
+
+
+def test_one_component():
+    # The first pass keeps two distinct values at least: one cannot tell equal data from varied.
+    x = da.from_array(GRADES, chunks=300)
+    one = g.GMMParams([1.0], [3.0], [1.0])
+    for kw in ({"n_components": 1}, {"init": one}, {"n_components": 1, "init": "quantile"}):
+        assert_same_fit(g.fit(x, **kw), g.fit(GRADES, **kw))
+
+
+def test_masked_arrays_are_refused_as_in_memory():
+    x = da.ma.masked_equal(da.from_array(np.r_[GRADES, np.full(50, -999.0)], chunks=300), -999.0)
+    with pytest.raises(ValueError, match="masked"):
+        g.fit(x, 2)  # not a fit of the masked values
+
+
+def test_huge_weights_give_the_same_fit_as_in_memory():
+    w = np.full(GRADES.size, 1e200)
+    chunked = g.fit(da.from_array(GRADES, chunks=500), 2, sample_weight=w)
+    assert_same_fit(chunked, g.fit(GRADES, 2, sample_weight=w))
+    np.testing.assert_allclose(chunked.params.stds, g.fit(GRADES, 2).params.stds, rtol=1e-9)  # not collapsed
+
+
+def test_every_start_failing_is_the_in_memory_error():
+    x = np.repeat([1.0, 2.0], 100)  # two values, no σ floor: every start collapses
+    assert _message(lambda: g.fit(da.from_array(x, chunks=50), 2, std_floor=0)) == \
+        _message(lambda: g.fit(x, 2, std_floor=0))
+
+
+def test_starts_are_drawn_from_the_samples_that_count(monkeypatch):
+    # Above START_SAMPLE the starts come from every k-th sample of weight > 0: weights that
+    # alternate 0 and 1 must not alias the sample to the zeros. A GMMParams start needs no sample.
+    monkeypatch.setattr(_dask, "START_SAMPLE", 1000)
+    rng = np.random.default_rng(2)
+    x = np.r_[rng.normal(-2, 1, 3000), rng.normal(2, 1, 3000)]
+    rng.shuffle(x)
+    w = np.zeros(6000)
+    w[1::2] = 1.0
+    start = g.GMMParams([0.5, 0.5], [-1.0, 1.0], [1.0, 1.0])
+    chunked = g.fit(da.from_array(x, chunks=1000), init=start, sample_weight=w)
+    assert_same_fit(chunked, g.fit(x, init=start, sample_weight=w), rtol=1e-10)
+    res = g.fit(da.from_array(x, chunks=1000), 2, sample_weight=w)
+    assert res.converged and np.isfinite(res.log_likelihood)
+
+
+BAD_DTYPES = {
+    "booleans": np.array([True, False] * 10),
+    "complex": np.ones(10, complex),
+    "strings": np.array(["1", "2"]),
+    "dates": np.arange(5).astype("datetime64[D]"),
+    "no column": np.ones((10, 0)),
+}
+
+
+@pytest.mark.parametrize("x", list(BAD_DTYPES.values()), ids=list(BAD_DTYPES))
+def test_bad_dtypes_get_the_in_memory_message(x):
+    assert _message(lambda: g.fit(da.from_array(x), 2)) == _message(lambda: g.fit(x, 2))
+
+
+def test_bad_weights_are_named():
+    x = da.from_array(GRADES, chunks=300)
+    objects = [1.0] * (GRADES.size - 1) + [None]
+    memory = _message(lambda: g.fit(GRADES, 2, sample_weight=objects))
+    assert _message(lambda: g.fit(x, 2, sample_weight=objects)) == memory
+    w = da.from_array(np.ones(GRADES.size), chunks=300)
+    assert "unknown size" in _message(lambda: g.fit(x, 2, sample_weight=w[w > 0]))
+
+
+def test_slow_fits_agree_to_the_stopping_rule():
+    # Where EM crawls (three components on two groups), rounding differences of the sums grow
+    # along SQUAREM's path: the two fits stop within tol of the same fixed point, though not
+    # always after the same number of evaluations.
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(0, 1, 600), rng.normal(5, 1, 400)]
+    rng.shuffle(x)
+    kw = dict(init="kmeans++", n_init=4, seed=7)
+    chunked, memory = g.fit(da.from_array(x, chunks=300), 3, **kw), g.fit(x, 3, **kw)
+    assert chunked.converged and memory.converged
+    scale = x.std()
+    for name in ("weights", "means", "stds"):
+        np.testing.assert_allclose(getattr(chunked.params, name), getattr(memory.params, name),
+                                   atol=1e-6 * (1 if name == "weights" else scale))
+    assert chunked.log_likelihood == pytest.approx(memory.log_likelihood, rel=1e-12)

@@ -242,3 +242,14 @@ def test_weights_of_a_fitted_estimator_are_checked_too():
     for method in (model.score, model.bic, model.aic):
         with pytest.raises(ValueError, match="must be >= 0"):
             method(x, sample_weight=-np.ones(x.size))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e200, 1e300])
+def test_weights_of_any_magnitude_give_the_same_fit(scale):
+    # Weights are scaled by a power of two below 1 inside fit: with 1e200 the weighted sums of
+    # squares once overflowed and every σ collapsed to the floor. RuntimeWarnings are errors here.
+    x = np.r_[np.random.default_rng(0).normal(0, 1, 600), np.random.default_rng(1).normal(5, 1, 400)]
+    unit, scaled = gd.fit(x, 2, sample_weight=np.ones(x.size)), gd.fit(x, 2, sample_weight=np.full(x.size, scale))
+    _close(scaled.params, unit.params, rtol=1e-12)
+    assert scaled.log_likelihood == pytest.approx(scale * unit.log_likelihood, rel=1e-12)
+    assert scaled.n_iter == unit.n_iter
