@@ -5,7 +5,7 @@ An EM iteration needs only sums over the samples: the log-likelihood and, per cl
 with weights). Sums over all samples are sums of sums over chunks, so each chunk gives its
 3D + 1 numbers from one fused pass (:mod:`gmmderive._fused`), the driver adds them in chunk
 order, and the M-step follows exactly as in memory (steps F1 and F2,
-:func:`gmmderive.core._m_step_from_sums`). No new mathematics, and nothing of size N in the
+``gmmderive.core._m_step_from_sums``). No new mathematics, and nothing of size N in the
 driver's memory.
 
 Everything that reads the data is a Dask task: the checks of x and of the weights, the
@@ -15,9 +15,12 @@ workers of a ``distributed.Client`` if one exists. ``FitResult.responsibilities`
 (N, D) Dask array.
 
 Equal to the in-memory fit: the same iteration on the same numbers, summed in another order,
-so the same parameters and log-likelihood to rounding (tests/test_dask.py: 1e-12). The starts
-are drawn from a sample of the data: all of it while N ≤ :data:`START_SAMPLE` (then they are
-the starts of the in-memory fit), else every k-th value, about ``START_SAMPLE`` of them.
+so the same parameters and log-likelihood to rounding (tests/test_dask.py: 1e-12), except
+where EM crawls: there rounding differences grow along the path (SQUAREM's extrapolation
+divides differences of nearly equal points) and the two fits stop within ``tol`` of the same
+fixed point, not always after the same number of evaluations. The starts are drawn from the
+samples of weight > 0: all of them while there are at most :data:`START_SAMPLE` (then they
+are the starts of the in-memory fit), else every k-th, about ``START_SAMPLE`` of them.
 
 The data are read once per evaluation of M. On a cluster whose memory holds x,
 ``x = x.persist()`` before ``fit`` keeps the chunks in the workers' memory between iterations.
@@ -295,10 +298,11 @@ def check_distinct(data: DaskData, n_components: int) -> None:
 
 
 def frame_of(data: DaskData, frame_class):
-    """The standardized frame (:class:`gmmderive.fit._Frame`) of the data: one more pass."""
+    """``(frame, total weight)``: the standardized frame (:class:`gmmderive.fit._Frame`) of the
+    data and N (Σ_i w_i with weights), from one more pass."""
     k = int(np.frexp(data.max_abs)[1]) - 1
     n, mean, m2 = _merge_moments(data.map(_u_moments_chunk, k))
-    return frame_class(k, mean, float(np.sqrt(m2 / n)))
+    return frame_class(k, mean, float(np.sqrt(m2 / n))), n
 
 
 def z_std_and_start_sample(data: DaskData, frame):

@@ -68,8 +68,11 @@ quantity of an EM iteration is a sum over the samples, so each chunk's fused pas
 :mod:`gmmderive._dask`). The checks, the frame, the starts (drawn from all of x up to 2²⁰
 values, else from a systematic sample of that size), every evaluation of M and the final
 log-likelihood are Dask computations on the active scheduler: threads by default, or a
-``distributed.Client``'s workers. The result equals the in-memory fit to rounding;
-``responsibilities`` stays a lazy Dask array. The data are read once per evaluation of M, so
+``distributed.Client``'s workers (not Dask's "processes" scheduler, which starts a pool for
+every pass). From the same starts (a :class:`GMMParams`, or starts drawn from at most 2²⁰
+samples) the iterations are the in-memory ones to rounding, and so is the result, to about
+1e-12; where EM crawls, rounding grows along the path and both stop within ``tol`` of the
+same fixed point. ``responsibilities`` stays a lazy Dask array. The data are read once per evaluation of M, so
 on data this large the default search (50 starts pre-run for 30 iterations each: 1,500 passes
 over the data, as in memory) dominates the cost; one start, ``init="quantile"`` or a
 :class:`GMMParams`, runs only the passes of one run.
@@ -634,11 +637,10 @@ def _chunked_samples(data, compress: bool, n_components: int, std_floor: float, 
         values, counts = _dask.distinct_values(data)
         return _in_memory_samples(values, counts, False, n_components, std_floor, resp_of=data.x)
     _dask.check_distinct(data, n_components)
-    frame = _dask.frame_of(data, _Frame)
+    frame, total = _dask.frame_of(data, _Frame)
     _check_spread(frame, std_floor)
     z_std, start_x, start_w = _dask.z_std_and_start_sample(data, frame)
     floor = std_floor if data.w is not None else std_floor * z_std  # as in memory
-    total = data.n_kept if data.w is None else float(data.w.sum().compute())  # of the weights scaled by scan
     if draws_starts and np.unique(start_x).size < n_components:
         raise ValueError(f"the sample the starts are drawn from ({start_x.size} values) has fewer than "
                          f"n_components = {n_components} distinct values; pass init=GMMParams(...)")

@@ -215,7 +215,7 @@ def test_multivariate_constant_column_is_a_clear_error():
 def test_a_collapse_without_a_floor_is_named():
     # std_floor=0 on two repeated values: a component reaches σ = 0, which is no Gaussian; the
     # message says so and how to avoid it (not GMMParams' bare "stds must be > 0").
-    x = np.repeat([1.0, 2.0], 20_000)  # large: the pre-runs go one by one
+    x = np.tile([1.0, 2.0], 20_000)  # large: the pre-runs go one by one
     for data in (x, x[:200]):
         with pytest.raises(ValueError, match=r"collapsed onto a single value .* std_floor > 0"):
             g.fit(data, 2, std_floor=0)
