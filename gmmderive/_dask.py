@@ -44,11 +44,6 @@ from .params import MIN_STD, GMMParams
 START_SAMPLE = 1 << 20
 
 
-def is_dask_collection(x) -> bool:
-    """Whether ``x`` is a Dask object, without importing Dask."""
-    return type(x).__module__.split(".")[0] == "dask"
-
-
 # --------------------------------------------------------------------------
 # Tasks: what each chunk computes (module-level functions, so that workers import them)
 # --------------------------------------------------------------------------

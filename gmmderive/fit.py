@@ -72,10 +72,10 @@ log-likelihood are Dask computations on the active scheduler: threads by default
 every pass). From the same starts (a :class:`GMMParams`, or starts drawn from at most 2²⁰
 samples) the iterations are the in-memory ones to rounding, and so is the result, to about
 1e-12; where EM crawls, rounding grows along the path and both stop within ``tol`` of the
-same fixed point. ``responsibilities`` stays a lazy Dask array. The data are read once per evaluation of M, so
-on data this large the default search (50 starts pre-run for 30 iterations each: 1,500 passes
-over the data, as in memory) dominates the cost; one start, ``init="quantile"`` or a
-:class:`GMMParams`, runs only the passes of one run.
+same fixed point. ``responsibilities`` stays a lazy Dask array. The data are read once per
+evaluation of M; the default search's pre-runs share each pass among their starts (31 passes,
+each with the work of 50), and a search on a sample in memory followed by
+``fit(x, init=result.params)`` costs only the passes of one run.
 
 Order of components
 -------------------

@@ -111,29 +111,28 @@ def test_degenerate_runs_warn_as_in_memory():
     assert_same_fit(chunked, memory, rtol=1e-9)
 
 
-def test_each_evaluation_is_one_pass_over_the_chunks(monkeypatch):
+def _record_calls(monkeypatch, name, record):
+    """Replace the task ``_dask.<name>`` by one that appends ``record(*args)`` to the list returned."""
     calls = []
-    original = _dask._sums_chunk
+    original = getattr(_dask, name)
 
-    def counting(xc, *args):
-        calls.append(len(xc))
-        return original(xc, *args)
+    def recording(*args):
+        calls.append(record(*args))
+        return original(*args)
 
-    monkeypatch.setattr(_dask, "_sums_chunk", counting)
+    monkeypatch.setattr(_dask, name, recording)
+    return calls
+
+
+def test_each_evaluation_is_one_pass_over_the_chunks(monkeypatch):
+    calls = _record_calls(monkeypatch, "_sums_chunk", lambda xc, *args: len(xc))
     res = g.fit(da.from_array(GRADES, chunks=500), init=INIT, tol=0.0, max_iter=10, accelerate=False)
     # 10 evaluations of M and the final log-likelihood, each one task per chunk of 500 samples
     assert res.n_iter == 10 and len(calls) == 11 * 4 and set(calls) == {500}
 
 
 def test_responsibilities_stay_lazy(monkeypatch):
-    calls = []
-    original = _dask._responsibilities_chunk
-
-    def counting(xc, *args):
-        calls.append(len(xc))
-        return original(xc, *args)
-
-    monkeypatch.setattr(_dask, "_responsibilities_chunk", counting)
+    calls = _record_calls(monkeypatch, "_responsibilities_chunk", lambda xc, *args: len(xc))
     x = da.from_array(GRADES, chunks=500)
     res = g.fit(x, init=INIT)
     assert calls == []  # the fit computed no responsibilities
@@ -223,14 +222,7 @@ def test_the_search_on_large_data_shares_each_pass(monkeypatch):
 
     monkeypatch.setattr(fit_module, "BATCH_SIZE", 0)
     memory = g.fit(GRADES, 2, n_init=5)
-    calls = []
-    original = _dask._sums_chunk
-
-    def counting(xc, wc, frame, params_list, centers_list):
-        calls.append(len(params_list))
-        return original(xc, wc, frame, params_list, centers_list)
-
-    monkeypatch.setattr(_dask, "_sums_chunk", counting)
+    calls = _record_calls(monkeypatch, "_sums_chunk", lambda xc, wc, frame, params_list, centers: len(params_list))
     chunked = g.fit(da.from_array(GRADES, chunks=500), 2, n_init=5)
     assert_same_fit(chunked, memory)
     # 31 passes (30 pre-iterations and the last log-likelihood) with the 5 starts each, 4 chunks
