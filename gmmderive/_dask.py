@@ -82,6 +82,8 @@ def _check_chunk(xc, wc, d, offset):
             out.update(neg_w=1, first_neg_w=(offset + i, float(wc[i])))
             return out
         out["max_w"] = float(wc.max()) if wc.size else 0.0
+        positive = wc[wc > 0]
+        out["min_w"] = float(positive.min()) if positive.size else np.inf
     kept, _ = _kept(xc, wc)
     out["n_kept"] = kept.size
     if kept.size:
@@ -278,6 +280,10 @@ def scan(data: DaskData, n_components: int) -> DaskData:
             w = data.w.map_blocks(np.ldexp, -e, dtype=np.float64)
             parts = list(zip([xp for xp, _ in data.parts], w.to_delayed().ravel().tolist()))
             data = replace(data, w=w, parts=parts, weight_exponent=e)
+            if np.ldexp(min(c["min_w"] for c in checks), -e) == 0:
+                # Some weights are 0 once scaled (2^1074 times below the largest), and count
+                # nothing: as in memory, they are removed; the scan again says which samples count.
+                return scan(data, n_components)
     return replace(data, n_kept=sum(c["n_kept"] for c in kept), kept_per_chunk=[c["n_kept"] for c in checks],
                    first_value=kept[0]["first"], max_abs=max(c["max_abs"] for c in kept), distinct=distinct)
 

@@ -12,12 +12,9 @@ import numbers
 import numpy as np
 
 
-def check_data(x, *, name: str = "x") -> np.ndarray:
-    """Return ``x`` as a new 1-D float64 array of shape (N,), or raise.
-
-    Accepts a 1-D sequence or an (N, 1) column. The input is never modified:
-    the result is always a fresh copy.
-    """
+def _real_array(x, name: str) -> np.ndarray:
+    """``x`` as a new float64 array of any shape, refusing what is not real numbers (shared by
+    :func:`check_data` and :func:`check_data_nd`, so that both refuse the same inputs alike)."""
     if isinstance(x, (str, bytes)):
         raise ValueError(f"{name} must be numeric, got a string")
     if hasattr(x, "toarray") or type(x).__module__.startswith("scipy.sparse"):
@@ -28,9 +25,44 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
     raw = np.asarray(x)
     check_dtype(raw.dtype, name, raw if raw.size else None)
     try:
-        arr = np.array(raw, dtype=np.float64, copy=True)
+        return np.array(raw, dtype=np.float64, copy=True)
+    except OverflowError:  # a Python int (or Fraction) beyond 1.8e308: float() cannot hold it
+        raise ValueError(_beyond_float_range(raw, name)) from None
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must contain only numbers: {exc}") from None
+
+
+def _beyond_float_range(raw: np.ndarray, name: str) -> str:
+    """The message for an object array holding a number that float() cannot hold, naming it."""
+    values = raw.ravel().tolist()
+    flat = next((i for i, v in enumerate(values) if _overflows(v)), None)
+    if flat is None:  # not found element by element: say what NumPy said
+        return f"{name} holds a number beyond the range of a float (±1.8e308)"
+    v = values[flat]
+    index = np.unravel_index(flat, raw.shape)
+    if raw.ndim == 1 or (raw.ndim == 2 and raw.shape[1] == 1):
+        where = f"index {index[0]}"
+    else:
+        where = "index " + ", ".join(str(int(i)) for i in index)
+    what = f"an integer of {len(str(abs(v)))} digits" if isinstance(v, int) else repr(v)[:40]
+    return f"{name} holds a number beyond the range of a float (±1.8e308), {what}, at {where}"
+
+
+def _overflows(v) -> bool:
+    try:
+        float(v)
+    except OverflowError:
+        return True
+    return False
+
+
+def check_data(x, *, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a new 1-D float64 array of shape (N,), or raise.
+
+    Accepts a 1-D sequence or an (N, 1) column. The input is never modified:
+    the result is always a fresh copy.
+    """
+    arr = _real_array(x, name)
     if arr.ndim == 2:
         if arr.shape[1] == 0:  # scikit-learn's wording, which its estimator checks look for
             raise ValueError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
@@ -50,6 +82,25 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
             f"{name} contains {int(bad.sum())} non-finite value(s) (NaN or ±inf); "
             f"the first is {float(arr[i])!r} at index {i}"
         )
+    return arr
+
+
+def check_data_nd(X, *, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a new float64 array of shape (N, p), or raise.
+
+    The checks of :func:`check_data` (complex, masked, sparse, strings, numbers beyond a float,
+    non-finite values) for data with a row per sample and a column per dimension.
+    """
+    arr = _real_array(X, name)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (N, p), got {arr.ndim}-D")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise ValueError(f"{name} contains {int(bad.sum())} NaN or ±inf value(s); the first is "
+                         f"{float(arr[i, j])!r} at row {i}, column {j}")
     return arr
 
 
@@ -104,7 +155,34 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
         raise ValueError(f"sample_weight must be >= 0; weight {i} is {float(w[i])!r}")
     if not (w > 0).any():
         raise ValueError("sample_weight is 0 for every sample: nothing to fit")
+    with np.errstate(over="ignore"):  # an overflow is the error below, not a RuntimeWarning
+        check_total_weight(float(w.sum()))
     return w
+
+
+def check_total_weight(total: float) -> None:
+    """Refuse weights whose sum Σ_i w_i is beyond the range of a float (``total`` is inf).
+
+    Then N_eff and every log-likelihood Σ_i w_i log p are not floats either; the fitted
+    parameters depend only on the ratios of the weights, so dividing them costs nothing.
+    """
+    if not np.isfinite(total):
+        raise ValueError("sample_weight sums to more than the largest float (1.8e308): divide the weights "
+                         "by a constant (the fitted parameters depend only on their ratios)")
+
+
+def check_log_likelihood(value: float, weighted: bool) -> float:
+    """Return the log-likelihood ``value`` if it is a float, else raise (it overflowed to -inf).
+
+    Σ_i w_i log p(x^{[i]}; θ) can exceed 1.8e308 in magnitude with weights near the largest float,
+    or with samples so far from every component that each log p is about -1e300.
+    """
+    if not np.isfinite(value):
+        hint = ("divide the weights by a constant (the fitted parameters depend only on their ratios)"
+                if weighted else "the samples are too far from the components for their log-densities to add up")
+        raise ValueError(f"the log-likelihood Σ_i w_i log p(x^{{[i]}}; θ) is beyond the range of a float "
+                         f"(its magnitude exceeds 1.8e308): {hint}")
+    return value
 
 
 def check_responsibilities(resp, n_samples: int) -> np.ndarray:
@@ -145,6 +223,17 @@ def check_nonnegative_float(value, name: str) -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     return value
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a bool if it is one (Python's or NumPy's), else raise.
+
+    Every object has a truth value, so ``equal_variance="no"`` would count as True: an option
+    that is a boolean takes True or False only.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def check_seed(seed) -> np.random.Generator:

@@ -26,7 +26,14 @@ import warnings
 
 import numpy as np
 
-from ._validation import check_data, check_nonnegative_float, check_responsibilities, check_sample_weight
+from ._validation import (
+    check_bool,
+    check_data,
+    check_log_likelihood,
+    check_nonnegative_float,
+    check_responsibilities,
+    check_sample_weight,
+)
 from .params import MIN_STD, GMMParams
 
 LOG_2PI = float(np.log(2.0 * np.pi))
@@ -218,8 +225,18 @@ def log_likelihood(x, params: GMMParams, *, sample_weight=None) -> float:
     """
     xs = check_data(x)
     w = check_sample_weight(sample_weight, xs.size)
-    dens = log_density(xs, params)
-    return float(dens.sum() if w is None else w @ np.where(w > 0, dens, 0.0))
+    return total_log_likelihood(log_density(xs, params), w)
+
+
+def total_log_likelihood(log_dens: np.ndarray, w=None) -> float:
+    """``Σ_i w_i log p(x^{[i]}; θ)`` from the log-densities (w_i = 1 without weights).
+
+    A sample of weight 0 counts 0 even where its log-density is -inf. A sum beyond the range of
+    a float (weights near 1e308) is a ValueError, not -inf.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the error raised below
+        total = float(log_dens.sum() if w is None else w @ np.where(w > 0, log_dens, 0.0))
+    return check_log_likelihood(total, weighted=w is not None)
 
 
 def q_function(x, resp, params: GMMParams, *, include_constant: bool = True, sample_weight=None) -> float:
@@ -252,6 +269,7 @@ def q_function(x, resp, params: GMMParams, *, include_constant: bool = True, sam
     """
     xs = check_data(x)
     params = _check_params(params)
+    include_constant = check_bool(include_constant, "include_constant")
     r = check_responsibilities(resp, xs.size)
     if r.shape[1] != params.n_components:
         raise ValueError(
@@ -262,11 +280,12 @@ def q_function(x, resp, params: GMMParams, *, include_constant: bool = True, sam
     if w is not None:
         r = r * w[:, np.newaxis]
     lj = _log_joint_dn(xs, params).T
-    terms = r * np.where(r > 0, lj, 0.0)
-    q = float(terms.sum())
-    if not include_constant:
-        q += 0.5 * LOG_2PI * float(r.sum())
-    return q
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the error raised below
+        terms = r * np.where(r > 0, lj, 0.0)
+        q = float(terms.sum())
+        if not include_constant:
+            q += 0.5 * LOG_2PI * float(r.sum())
+    return check_log_likelihood(q, weighted=w is not None)
 
 
 def lower_bound(x, resp, params: GMMParams) -> float:
@@ -459,6 +478,7 @@ def m_step(
     r = check_responsibilities(resp, xs.size)
     w = check_sample_weight(sample_weight, xs.size)
     std_floor = check_nonnegative_float(std_floor, "std_floor")
+    equal_variance = check_bool(equal_variance, "equal_variance")
     row_err = np.abs(r.sum(axis=1) - 1.0)
     if (row_err > ROW_SUM_TOL).any():
         i = int(np.argmax(row_err))
@@ -470,7 +490,7 @@ def m_step(
                 f"previous has {previous.n_components} components, responsibilities have {r.shape[1]}"
             )
     new, collapsed, empty = _m_step_dn(
-        xs, r.T, previous=previous, std_floor=std_floor, equal_variance=bool(equal_variance), weights=w
+        xs, r.T, previous=previous, std_floor=std_floor, equal_variance=equal_variance, weights=w
     )
     warn_degenerate(collapsed, empty, std_floor)
     return new

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_data, check_positive_int, check_sample_weight, check_seed
-from .core import log_density, responsibilities
+from .core import log_density, responsibilities, total_log_likelihood
 from .fit import DEFAULT_MAX_ITER, DEFAULT_SEED, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
 from .params import GMMParams
 
@@ -189,9 +189,7 @@ class GaussianMixture1D:
         """(Σ_i w_i log p(x^{[i]}), Σ_i w_i): the log-likelihood and the effective sample size."""
         dens = self.score_samples(x)
         w = check_sample_weight(sample_weight, dens.size)
-        if w is None:
-            return float(dens.sum()), float(dens.size)
-        return float(w @ np.where(w > 0, dens, 0.0)), float(w.sum())
+        return total_log_likelihood(dens, w), float(dens.size if w is None else w.sum())
 
     def score(self, x, y=None, sample_weight=None) -> float:
         """Mean log-likelihood per sample (scikit-learn's convention); with weights,
@@ -230,10 +228,18 @@ class GaussianMixture1D:
         the number of observations first: BIC depends on their scale through N_eff.)
         """
         ll, n_eff = self._weighted_log_likelihood(x, sample_weight)
-        return -2.0 * ll + self.n_parameters() * np.log(n_eff)
+        return _criterion(-2.0 * ll + self.n_parameters() * np.log(n_eff), "BIC")
 
     def aic(self, x, sample_weight=None) -> float:
         """Akaike information criterion ``-2 log p(x; θ) + 2 n_θ`` (lower is better);
         with weights, ``log p`` is ``Σ_i w_i log p(x^{[i]})``."""
         ll, _ = self._weighted_log_likelihood(x, sample_weight)
-        return -2.0 * ll + 2.0 * self.n_parameters()
+        return _criterion(-2.0 * ll + 2.0 * self.n_parameters(), "AIC")
+
+
+def _criterion(value: float, name: str) -> float:
+    """An information criterion, or a ValueError if -2 log p overflowed (|log p| above 9e307)."""
+    if not np.isfinite(value):
+        raise ValueError(f"the {name} (-2 times the log-likelihood) is beyond the range of a float: "
+                         "divide the weights by a constant")
+    return float(value)

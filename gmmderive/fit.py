@@ -28,7 +28,8 @@ iterations (one NumPy pass over all starts per iteration on small data), and run
 likely non-degenerate one to convergence. On the book's data sets this reaches the best
 optimum that 600 random starts run to convergence find (tests/test_search.py); one start in
 twelve reaches it on the galaxies with D = 4. A degenerate run (a collapsed or emptied
-component) is returned only if every run degenerated.
+component) is returned only if every run degenerated: when the run that went on degenerates,
+the next most likely pre-run goes on, and so on.
 
 Degenerate fits
 ---------------
@@ -56,9 +57,13 @@ survey weights): every sum over samples in the E- and M-step is weighted (chapte
 book), N becomes Σ_i w_i, and the log-likelihood is Σ_i w_i log p(x^{[i]}; θ). Integer
 weights give the fit of the data with each sample repeated w_i times; a zero weight removes
 its sample; weights scaled by a constant give the same parameters (the stopping rule applies
-``tol`` to the weighted log-likelihood, which scales with them). ``compress=True`` fits the
-distinct values of ``x`` with their counts: the fit of the raw data, to rounding, in time
-that grows with the number of distinct values.
+``tol`` to the weighted log-likelihood, which scales with them). Weights of any magnitude are
+scaled by one power of two inside fit (exactly): a weight more than 2^1074 times below the
+largest is then 0 and counts nothing, as in any sum at double precision. Weights whose sum
+or whose log-likelihood Σ_i w_i log p is beyond the range of a float are a ``ValueError``:
+divide them by a constant. ``compress=True`` fits the distinct values of ``x`` with their
+counts: the fit of the raw data, to rounding, in time that grows with the number of distinct
+values.
 
 Data that does not fit in memory
 --------------------------------
@@ -93,7 +98,16 @@ import numpy as np
 
 from ._engine import engine
 from ._runs import BATCH_SIZE, Run, batch_em, run_em
-from ._validation import check_data, check_nonnegative_float, check_positive_int, check_sample_weight, check_seed
+from ._validation import (
+    check_bool,
+    check_data,
+    check_log_likelihood,
+    check_nonnegative_float,
+    check_positive_int,
+    check_sample_weight,
+    check_seed,
+    check_total_weight,
+)
 from .core import warn_degenerate
 from .params import MIN_STD, GMMParams
 
@@ -496,6 +510,14 @@ def fit(
     -------
     FitResult
 
+    Raises
+    ------
+    ValueError
+        Bad input, named: data that are not finite real numbers, bad weights (or weights whose
+        sum or log-likelihood is beyond a float), an option of the wrong type (the booleans
+        ``equal_variance``, ``reject_degenerate``, ``compress`` and ``accelerate`` take True or
+        False only), too few distinct values, or every run degenerate with ``reject_degenerate``.
+
     Warns
     -----
     DegenerateComponentWarning
@@ -511,6 +533,10 @@ def fit(
     else:
         x_all = check_data(x)
         w_all = check_sample_weight(sample_weight, x_all.size)
+    equal_variance = check_bool(equal_variance, "equal_variance")
+    reject_degenerate = check_bool(reject_degenerate, "reject_degenerate")
+    compress = check_bool(compress, "compress")
+    accelerate = check_bool(accelerate, "accelerate")
     max_iter = check_positive_int(max_iter, "max_iter")
     if n_init is not None:
         n_init = check_positive_int(n_init, "n_init")
@@ -523,10 +549,10 @@ def fit(
     if pre_iter is None:  # the default search screens its starts; a chosen strategy runs each to the end
         pre_iter = DEFAULT_PRE_ITER if init is None and n_init > 1 else 0
     if chunked:
-        samples = _chunked_samples(_dask.scan(x_all, n_components), bool(compress), n_components, std_floor,
+        samples = _chunked_samples(_dask.scan(x_all, n_components), compress, n_components, std_floor,
                                    draws_starts=not isinstance(init, GMMParams))
     else:
-        samples = _in_memory_samples(x_all, w_all, bool(compress), n_components, std_floor)
+        samples = _in_memory_samples(x_all, w_all, compress, n_components, std_floor)
     rng = check_seed(seed)
 
     frame, floor, zs, w = samples.frame, samples.floor, samples.z, samples.weights
@@ -539,13 +565,13 @@ def fit(
     del us
 
     def run(params, iters, **kw):
-        return run_em(zs, params, max_iter=iters, tol=tol, std_floor=floor, equal_variance=bool(equal_variance),
-                      weights=w, accelerate=bool(accelerate), **kw)
+        return run_em(zs, params, max_iter=iters, tol=tol, std_floor=floor, equal_variance=equal_variance,
+                      weights=w, accelerate=accelerate, **kw)
 
     if pre_iter and n_init > 1 and pre_iter < max_iter:
         # Short runs of plain EM, pre_iter iterations from every start; the n_best most likely
-        # non-degenerate ones go on.
-        ev = bool(equal_variance)
+        # non-degenerate ones go on (and more, while every one that went on degenerated).
+        ev = equal_variance
         if not isinstance(zs, np.ndarray):  # chunked: every pass over the chunks serves all the starts
             short = zs.batch_em(starts, pre_iter, std_floor=floor, equal_variance=ev)
         elif n_init * n_components * samples.size <= BATCH_SIZE:  # small: all the starts in one array
@@ -553,9 +579,8 @@ def fit(
         else:  # one by one, the same iterations
             short = [run_em(zs, p, max_iter=pre_iter, tol=0.0, std_floor=floor, equal_variance=ev, weights=w,
                             accelerate=False, keep_resp=False) for p in starts]
-        short = _ranked(short)
-        runs = (r if r.converged else run(r.params, max_iter - r.n_iter, before=r, keep_resp=False)
-                for r in short[:n_best])
+        runs = _continued(_ranked(short), n_best,
+                          lambda r: run(r.params, max_iter - r.n_iter, before=r, keep_resp=False))
     else:
         # One run: its last pass writes ρ. Several: only the best one's ρ is computed, at the end.
         runs = (run(p, max_iter, keep_resp=n_init == 1 and samples.keeps_resp) for p in starts)
@@ -590,10 +615,19 @@ def _check_spread(frame: _Frame, std_floor: float) -> None:
                          f"= {std_floor:g} of it) is below the smallest normal float; rescale x")
 
 
-def _in_memory_samples(x_all, w_all, compress: bool, n_components: int, std_floor: float, resp_of=None) -> _Samples:
-    """The samples EM runs on (zero weights removed, merged by ``compress``) in the frame z."""
-    xs, w = _weighted_samples(x_all, w_all, compress)
-    w, exponent = _scaled_weights(w)
+def _in_memory_samples(x_all, w_all, compress: bool, n_components: int, std_floor: float, resp_of=None,
+                       weight_exponent: int = 0) -> _Samples:
+    """The samples EM runs on (zero weights removed, merged by ``compress``) in the frame z.
+
+    ``w_all`` are the weights given divided by 2^``weight_exponent`` (a Dask array's scan has
+    scaled them already; its compress comes here with the counts of the distinct values).
+    """
+    # Scaled before the zeros are removed: a weight below 2^-1074 times the largest is 0 once
+    # scaled, and counts nothing in any sum; kept, it could be a start's only member (#24).
+    w, exponent = _scaled_weights(w_all)
+    xs, w = _weighted_samples(x_all, w, compress)
+    if w is not None:
+        _check_total_weight(float(w.sum()), weight_exponent + exponent)
     _check_distinct(xs, n_components)
     # EM runs in the standardized frame z (see _Frame); results are mapped back to x.
     frame = _Frame.of(xs, w)
@@ -604,7 +638,13 @@ def _in_memory_samples(x_all, w_all, compress: bool, n_components: int, std_floo
         floor = std_floor * float(zs.std())
     aligned = xs is x_all and resp_of is None  # not sorted by compress, none removed (a same size is not enough)
     return _Samples(zs, w, zs.size, frame, floor, xs, w, x_all if resp_of is None else resp_of,
-                    aligned, exponent)
+                    aligned, weight_exponent + exponent)
+
+
+def _check_total_weight(total: float, exponent: int) -> None:
+    """Σ_i w_i = ``total`` · 2^``exponent`` (the weights as given) must be a float."""
+    with np.errstate(over="ignore"):  # inf is the error check_total_weight raises
+        check_total_weight(float(np.ldexp(total, exponent)))
 
 
 def weight_exponent(largest: float) -> int:
@@ -617,7 +657,9 @@ def _scaled_weights(w):
 
     Scaling every weight by a power of two is exact, and EM's updates are ratios of weighted
     sums, so the fit is the same; only the log-likelihood Σ_i w_i log p is scaled back (#16's
-    adversarial tests: weights of 1e200 made Σ ρ (x - c)² overflow).
+    adversarial tests: weights of 1e200 made Σ ρ (x - c)² overflow). A weight more than 2^1074
+    times below the largest becomes 0 (its share of any sum is far below rounding).
+    (``compress`` then adds weights of equal values: at most N each, still far from overflow.)
     """
     if w is None:
         return None, 0
@@ -634,10 +676,13 @@ def _chunked_samples(data, compress: bool, n_components: int, std_floor: float, 
     from . import _dask
 
     if compress:  # EM on the distinct values, in memory; ρ of every sample stays lazy
-        values, counts = _dask.distinct_values(data)
-        return _in_memory_samples(values, counts, False, n_components, std_floor, resp_of=data.x)
+        values, counts = _dask.distinct_values(data)  # counts of the weights the scan scaled
+        return _in_memory_samples(values, counts, False, n_components, std_floor, resp_of=data.x,
+                                  weight_exponent=data.weight_exponent)
     _dask.check_distinct(data, n_components)
     frame, total = _dask.frame_of(data, _Frame)
+    if data.w is not None:
+        _check_total_weight(total, data.weight_exponent)
     _check_spread(frame, std_floor)
     z_std, start_x, start_w = _dask.z_std_and_start_sample(data, frame)
     floor = std_floor if data.w is not None else std_floor * z_std  # as in memory
@@ -734,6 +779,36 @@ def _ranked(runs: list[Run]) -> list[Run]:
     return [runs[first]] + [runs[i] for i in order if i != first]
 
 
+def _continued(short: list[Run], n_best: int, go_on):
+    """The pre-runs ``short`` (ranked best first) that the search runs to convergence, lazily.
+
+    The ``n_best`` most likely go on; then, while every run that went on degenerated, the next
+    most likely, one at a time, so that a degenerate run is returned only if every run
+    degenerated (#24: the one run that went on collapsed, and ``reject_degenerate`` said that all
+    50 had). A degenerate pre-run is not continued past ``n_best``: its flags stay.
+
+    Parameters
+    ----------
+    short : list of Run
+        The pre-runs, as :func:`_ranked` orders them (the non-degenerate first).
+    n_best : int
+        How many go on in any case.
+    go_on : callable
+        ``go_on(run)``: the run continued to convergence.
+
+    Yields
+    ------
+    Run
+    """
+    clean = False  # a run that went on ended non-degenerate
+    for rank, r in enumerate(short):
+        if rank >= n_best and (clean or r.degenerate):
+            return
+        done = r if r.converged else go_on(r)
+        clean = clean or not done.degenerate
+        yield done
+
+
 def _best_run(runs, reject_degenerate: bool, n_init: int) -> Run:
     """The run with the highest log-likelihood among the non-degenerate ones (ties: the earliest).
 
@@ -763,7 +838,9 @@ def _result(best: Run, samples: _Samples, tol, max_iter) -> FitResult:
         total_weight = samples.z.total_weight
     history = best.history - total_weight * frame.log_scale  # log p(x) = log p(z) - log(2^k s) per sample
     if samples.weight_exponent:
-        history = np.ldexp(history, samples.weight_exponent)  # Σ_i w_i log p with the weights given
+        with np.errstate(over="ignore"):  # beyond a float: the error below
+            history = np.ldexp(history, samples.weight_exponent)  # Σ_i w_i log p with the weights given
+        check_log_likelihood(float(np.min(history)), weighted=True)  # -inf if any overflowed
 
     warn_degenerate(best.collapsed, best.empty, samples.floor * frame.std_x, stacklevel=4)
     if tol > 0 and not best.converged:

@@ -219,3 +219,18 @@ def test_a_collapse_without_a_floor_is_named():
     for data in (x, x[:200]):
         with pytest.raises(ValueError, match=r"collapsed onto a single value .* std_floor > 0"):
             g.fit(data, 2, std_floor=0)
+
+
+# -- issue 24 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x, where", [
+    ([1, 2, 3, 10**400], "index 3"),
+    ([1.0, -(10**400), 2.0, 5.0], "index 1"),
+    (np.array([[1], [2], [10**309], [4]], dtype=object), "index 2"),
+])
+def test_a_number_beyond_the_float_range_is_named(x, where):
+    # float(10**400) raises OverflowError inside NumPy's conversion; the message names the value.
+    for call in (lambda: g.fit(x, 2), lambda: g.e_step(x, P2), lambda: g.GaussianMixture1D(2).fit(x)):
+        with pytest.raises(ValueError, match=f"beyond the range of a float .*{where}"):
+            call()

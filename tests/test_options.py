@@ -7,6 +7,7 @@ test here fails when the option's effect is removed or changed.
 from __future__ import annotations
 
 import importlib
+import re
 import warnings
 
 import numpy as np
@@ -288,3 +289,36 @@ def test_fit_near_the_largest_float():
     x = np.concatenate([RNG.normal(0, 1, 50), RNG.normal(6, 1, 50)]) * 2e307
     res = g.fit(x, 2)
     assert np.isfinite(res.params.means).all() and np.isfinite(res.history).all()
+
+
+# -- issue 24: options that are booleans ---------------------------------------------------
+
+NOT_BOOLEANS = ["no", "False", 0, 1, None, np.array([True]), 1.0]
+
+
+@pytest.mark.parametrize("value", NOT_BOOLEANS, ids=repr)
+@pytest.mark.parametrize("option", ["equal_variance", "accelerate", "compress", "reject_degenerate"])
+def test_boolean_options_must_be_booleans(option, value):
+    # equal_variance='no' used to fit one shared σ: any truthy value counted as True.
+    with pytest.raises(ValueError, match=re.escape(f"{option} must be True or False, got {value!r}")):
+        g.fit(X2, 2, **{option: value})
+    if option != "compress":  # the estimator has no compress
+        with pytest.raises(ValueError, match=f"{option} must be True or False"):
+            g.GaussianMixture1D(2, **{option: value}).fit(X2)
+
+
+@pytest.mark.parametrize("value", NOT_BOOLEANS[:3], ids=repr)
+def test_boolean_arguments_of_the_steps_must_be_booleans(value):
+    rho = g.e_step(X2, g.GMMParams([0.5, 0.5], [0.0, 5.0], [1.0, 1.0]))
+    with pytest.raises(ValueError, match="equal_variance must be True or False"):
+        g.m_step(X2, rho, equal_variance=value)
+    with pytest.raises(ValueError, match="include_constant must be True or False"):
+        g.q_function(X2, rho, g.GMMParams([0.5, 0.5], [0.0, 5.0], [1.0, 1.0]), include_constant=value)
+
+
+@pytest.mark.parametrize("flag", [True, False, np.True_, np.False_])
+def test_numpy_booleans_are_booleans(flag):
+    a = g.fit(X2, 2, equal_variance=flag, accelerate=flag, compress=flag, reject_degenerate=flag)
+    b = g.fit(X2, 2, equal_variance=bool(flag), accelerate=bool(flag), compress=bool(flag),
+              reject_degenerate=bool(flag))
+    assert a.params == b.params and a.n_iter == b.n_iter

@@ -53,3 +53,22 @@ def test_seed_none_draws_fresh_starts():
         starts = {tuple(np.round(g.fit(x, 3, init="random", seed=None, max_iter=1, tol=0).init_params.means, 9))
                   for _ in range(5)}
     assert len(starts) > 1
+
+
+def _normal_with_a_repeated_value():
+    # 205 normal values and one value repeated 5 times: with D = 3 a component can sit on the
+    # repeated value (σ at the floor, an unbounded likelihood), but non-degenerate fits exist.
+    return np.concatenate([np.random.default_rng(1).normal(0, 1, 205), np.full(5, 3.0)])
+
+
+def test_the_search_goes_on_to_the_next_start_when_the_best_degenerates():
+    # The default search continued only the most likely pre-run; it collapsed onto 3.0, and
+    # reject_degenerate said "all 50 run(s) degenerated" although pre_iter=0 (every start run
+    # to the end) found non-degenerate fits.
+    x = _normal_with_a_repeated_value()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", g.DegenerateComponentWarning)
+        res = g.fit(x, 3, reject_degenerate=True)
+        plain = g.fit(x, 3)  # a degenerate run is returned only if every run degenerated
+    assert res.converged and res.log_likelihood == plain.log_likelihood
+    assert res.params.stds.min() > 10 * 1e-6 * x.std()  # none held at the floor (std_floor = 1e-6)

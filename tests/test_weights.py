@@ -253,3 +253,71 @@ def test_weights_of_any_magnitude_give_the_same_fit(scale):
     _close(scaled.params, unit.params, rtol=1e-12)
     assert scaled.log_likelihood == pytest.approx(scale * unit.log_likelihood, rel=1e-12)
     assert scaled.n_iter == unit.n_iter
+
+
+# -- issue 24: weights at the edges of the float range ---------------------------------------
+
+
+def test_dask_weights_with_compress_keep_the_scale_of_the_weights():
+    # The Dask scan divides the weights by 2^e (the largest below 1) and compress then divided
+    # the distinct values' counts once more, remembering only the second factor: the
+    # log-likelihood came out 2^e times too small (a factor of 32 here).
+    da = pytest.importorskip("dask.array", reason="Dask is not installed")
+    x, w = _grades_with_counts(3, n=300)
+    w = w * 4.0  # the largest weight 16: e = 5
+    chunked = gd.fit(da.from_array(x, chunks=70), 2, sample_weight=w, compress=True)
+    memory = gd.fit(x, 2, sample_weight=w, compress=True)
+    # Both fit the same distinct values with the same counts (sums of integers: exact) and
+    # weights scaled by powers of two (exact): the same computation, so equal exactly.
+    assert chunked.params == memory.params and chunked.log_likelihood == memory.log_likelihood
+    # and it is Σ w log p: the fused pass over distinct values against NumPy's pairwise sum over
+    # 300 samples, which differ by about N·eps relative
+    assert chunked.log_likelihood == pytest.approx(gd.log_likelihood(x, chunked.params, sample_weight=w),
+                                                   rel=1e-12)
+
+
+def _two_clusters(n=100):
+    rng = np.random.default_rng(4)
+    return np.concatenate([rng.normal(0, 1, n // 2), rng.normal(5, 1, n - n // 2)])
+
+
+def test_weights_whose_ratio_is_beyond_the_float_range():
+    # 1e-30 is below 2^-1074 times 1e300: scaled with the largest weight it is 0. Such a sample
+    # counts nothing in any sum at double precision; it was still a candidate centre of the
+    # starts, whose group then weighed 0 (AssertionError: a start's group is empty).
+    x = _two_clusters()
+    w = np.r_[np.full(50, 1e300), np.full(50, 1e-30)]
+    res = gd.fit(x, 2, sample_weight=w)
+    ref = gd.fit(x[:50], 2, sample_weight=w[:50])  # the tiny weights removed
+    # the same samples with the same weights: the same computation, exactly
+    assert res.params == ref.params and res.log_likelihood == ref.log_likelihood
+    assert res.responsibilities.shape == (100, 2)
+
+
+def test_weights_whose_total_overflows_are_a_clear_error():
+    # 100 weights of 1e307 sum to 1e309: the log-likelihood Σ w log p was -inf, and the CLI
+    # printed Infinity and NaN, which are not JSON.
+    x = _two_clusters()
+    for call in (lambda: gd.fit(x, 2, sample_weight=np.full(100, 1e307)),
+                 lambda: gd.log_likelihood(x, START, sample_weight=np.full(100, 1e307)),
+                 lambda: gd.GaussianMixture1D(2).fit(x, sample_weight=np.full(100, 1e307))):
+        with pytest.raises(ValueError, match="sample_weight sums to more than the largest float"):
+            call()
+
+
+def test_a_log_likelihood_beyond_the_float_range_is_a_clear_error():
+    # Σ w = 1e308 is a float, but Σ w log p (about -4.3e308 for σ = 10) is not.
+    x = 10 * _two_clusters()
+    w = np.full(100, 1e306)
+    for call in (lambda: gd.fit(x, 2, sample_weight=w), lambda: gd.log_likelihood(x, START, sample_weight=w)):
+        with pytest.raises(ValueError, match="log-likelihood .* beyond the range of a float"):
+            call()
+
+
+def test_cli_weights_whose_log_likelihood_overflows(tmp_path):
+    x = _two_clusters()
+    (tmp_path / "w.csv").write_text("x,w\n" + "".join(f"{v!r},1e308\n" for v in x.tolist()))
+    r = subprocess.run([sys.executable, "-m", "gmmderive", "fit", str(tmp_path / "w.csv"), "--column", "x",
+                        "--weights", "w", "-k", "2", "--json"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == "", r.stdout
+    assert len(r.stderr.strip().splitlines()) == 1 and "sums to more than the largest float" in r.stderr
