@@ -123,3 +123,66 @@ def test_em_path_is_the_iteration_of_fit():
         mv.em_path(FAITHFUL, "kmeans++", 3)
     with pytest.raises(ValueError, match="dimension"):
         mv.em_path(FAITHFUL[:, :1], start, 3)
+
+
+# -- issue 24: the univariate fit's standard ---------------------------------------------
+
+
+def _overlapping(seed=0, n=500):
+    rng = np.random.default_rng(seed)
+    return np.vstack([rng.normal(0, 1, (n, 2)), rng.normal([1.0, 0.5], 1, (n, 2))])
+
+
+def test_converged_means_within_tol_of_the_fixed_point():
+    # The rule was a log-likelihood change below tol: here it stopped 3.5e-5 standard
+    # deviations short of the maximum (EM crawls on overlapping classes) and said converged.
+    X = _overlapping()
+    res = mv.fit(X, 2, seed=0)
+    assert res.converged
+    later = mv.fit(X, 2, init=res.params, max_iter=5000, tol=0.0)  # plain EM continued, far
+    scale = X.std(axis=0)
+    moved = max(np.abs(later.params.means - res.params.means).max() / scale.min(),
+                np.abs(later.params.weights - res.params.weights).max(),
+                np.abs(np.sqrt(np.diagonal(later.params.covariances, axis1=1, axis2=2))
+                       - np.sqrt(np.diagonal(res.params.covariances, axis1=1, axis2=2))).max() / scale.min())
+    # The rule's distance is first order in the error ((I - J)^-1 (M(θ) - θ), J by forward
+    # differences): it may be off by a small factor, not by orders of magnitude.
+    assert moved < 10 * 1e-8
+
+
+@pytest.mark.parametrize("X, match", [
+    (FAITHFUL + 1j, "complex"),
+    (np.ma.masked_array(FAITHFUL, mask=np.zeros_like(FAITHFUL, dtype=bool)), "masked"),
+    (FAITHFUL.astype(str), "not strings"),
+    (np.array([[1, 2], [3, 4], [5, 10**400]], dtype=object), "beyond the range of a float"),
+    (FAITHFUL > 3, "booleans"),
+])
+def test_data_checks_are_the_univariate_checks(X, match):
+    # Complex data were fitted by their real part (NumPy drops the imaginary part with a warning).
+    with pytest.raises(ValueError, match=match):
+        mv.fit(X, 2, seed=0)
+    with pytest.raises(ValueError, match=match):
+        mv.initial_params(X, 2, seed=0)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_covariances_beyond_the_float_range_are_a_clear_error(scale):
+    # At 1e200 the covariances (1e400) are not floats: k-means++ drew from NaN probabilities.
+    # At 1e-200 they underflow to 0: the columns were called constant.
+    for call in (lambda: mv.fit(FAITHFUL * scale, 2, seed=0), lambda: mv.initial_params(FAITHFUL * scale, 2, seed=0)):
+        with pytest.raises(ValueError, match="beyond the range of a float.*rescale"):
+            call()
+
+
+@pytest.mark.parametrize("scale", [2.0**-400, 2.0**400])
+def test_fit_is_the_same_at_any_representable_magnitude(scale):
+    # EM runs in a frame scaled by a power of two per column: data scaled by another power of
+    # two give the same numbers in that frame, so the same fit exactly, mapped back.
+    a, b = mv.fit(FAITHFUL, 2, seed=0), mv.fit(FAITHFUL * scale, 2, seed=0)
+    assert a.n_iter == b.n_iter and a.converged == b.converged
+    np.testing.assert_array_equal(b.params.means, a.params.means * scale)
+    np.testing.assert_array_equal(b.params.covariances, a.params.covariances * scale**2)
+    np.testing.assert_array_equal(b.params.weights, a.params.weights)
+    n, p = FAITHFUL.shape
+    # log p(X s) = log p(X) - N p log s: the only rounding is this subtraction's
+    assert b.log_likelihood == pytest.approx(a.log_likelihood - n * p * np.log(scale), rel=1e-15)
