@@ -12,6 +12,7 @@ import csv
 import json
 import math
 import os
+import stat
 import sys
 import warnings
 from array import array
@@ -78,8 +79,7 @@ def read_column(path: str, column: str | None, *, sep: str | None = None, decima
         raise InputError(f"--decimal must be '.' or ',', got {decimal!r}")
     if sep is not None and (len(sep) != 1 or sep == decimal or sep in "\"'\n\r"):
         raise InputError(f"--sep must be one character other than the decimal mark and quotes, got {sep!r}")
-    if not os.path.isfile(path):
-        raise InputError(f"no such file: {path}")
+    _check_data_file(path)
     values = array("d")
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -113,6 +113,31 @@ def read_column(path: str, column: str | None, *, sep: str | None = None, decima
     return Column(np.frombuffer(values, dtype=float), name, sep, decimal)
 
 
+#: What a path that exists but is not a regular file is (os.stat's file types).
+_FILE_KINDS = {stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device", stat.S_ISFIFO: "a pipe",
+               stat.S_ISSOCK: "a socket"}
+
+
+def _check_data_file(path: str) -> None:
+    """A regular file, or an :class:`InputError` saying what ``path`` is instead.
+
+    The reader goes over the file twice (the first line, then the rows; the weights column
+    once more), which a pipe or a device cannot do; /dev/null and directories exist, so they
+    are not "no such file".
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path} is a directory, not a data file")
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS.items() if test(mode)), "not a file")
+        raise InputError(f"{path} is not a regular file ({kind}): save the data to a file first")
+
+
 def _read_fast(path, sep, decimal, *, skip, width, j):
     """The column by NumPy's C parser when every row is a clean row of numbers, else None.
 
@@ -123,8 +148,11 @@ def _read_fast(path, sep, decimal, *, skip, width, j):
     if decimal != ".":
         return None
     try:
-        table = np.loadtxt(path, delimiter=sep, skiprows=skip, comments=None, encoding="utf-8-sig",
-                           ndmin=2, dtype=float)
+        with warnings.catch_warnings():
+            # "input contained no data" (a header-only file): the row-by-row reader says so, in one line
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(path, delimiter=sep, skiprows=skip, comments=None, encoding="utf-8-sig",
+                               ndmin=2, dtype=float)
     except ValueError:
         return None
     if table.size == 0 or table.shape[1] != width or not np.isfinite(table[:, j]).all():
@@ -203,43 +231,120 @@ def _header(rows, path, column, decimal, header, values):
     return cells.index(column), len(cells), column
 
 
-def _check_plot_path(path: str) -> None:
+@dataclass
+class PlotFile:
+    """Where the plot goes: the path, the format written, and whether a file is replaced."""
+
+    path: str
+    format: str  # a format matplotlib writes, from the suffix (PNG without one)
+    suffixed: bool
+    replaces: bool
+
+    def note(self) -> str:
+        """What the CLI says after writing it."""
+        notes = ([] if self.suffixed else [self.format.upper()]) + (
+            ["replacing the file that was there"] if self.replaces else [])
+        return f"plot written to {self.path}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _check_plot_path(path: str, data_file: str, force: bool) -> PlotFile:
+    """Check, before fitting, that the plot can be written to ``path`` in the format its suffix
+    names (PNG without a suffix: matplotlib would write ``path.png``), and that no file there is
+    overwritten without ``--force`` (nor the data file, even with it)."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise InputError(f"cannot write the plot to {path}: it is a directory")
     if not os.path.isdir(folder):
         raise InputError(f"cannot write the plot to {path}: no folder {folder}")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+    exists = os.path.exists(path)
+    if exists and os.path.samefile(path, data_file):
+        raise InputError(f"cannot write the plot to {path}: it is the data file")
+    if not os.access(folder, os.W_OK) or (exists and not os.access(path, os.W_OK)):
         raise InputError(f"cannot write the plot to {path}: permission denied")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = os.path.splitext(path)[1][1:]
+    known = FigureCanvasBase.get_supported_filetypes()
+    if suffix and suffix.lower() not in known:
+        raise InputError(f"cannot write the plot to {path}: unknown format {suffix!r} "
+                         f"(the suffix names it: {', '.join(sorted(known))})")
+    if exists and not force:
+        raise InputError(f"{path} exists: pass --force to overwrite it")
+    return PlotFile(path, suffix.lower() or "png", bool(suffix), exists)
 
 
-def _plot(x, params, path: str, title: str) -> None:
+def _plot(x, params, out: PlotFile, title: str) -> None:
+    """A histogram of x with the fitted densities, computed in the standardized frame of x.
+
+    Where x spans nearly the largest float (data near ±1e308), its range, the padded grid and
+    the histogram's bin widths overflow in x's units, and so does matplotlib's axis arithmetic;
+    in the frame z = (x/2^k - m)/s nothing does. The axis is then in units of a power of ten,
+    and the densities are per such unit (that of z divided by the standard deviation in it).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     from .core import unnormalized_responsibilities
+    from .fit import _Frame
 
-    lo, hi = float(np.min(x)), float(np.max(x))
+    frame = _Frame.of(x)
+    z = frame.to_z(x)
+    lo, hi = float(z.min()), float(z.max())
     pad = 0.1 * (hi - lo)
-    grid = np.linspace(lo - pad, hi + pad, 500)
-    comps = unnormalized_responsibilities(grid, params)
+    z_grid = np.linspace(lo - pad, hi + pad, 500)
+    axis = _Axis.of(frame, hi - lo + 2 * pad)
+    comps = unnormalized_responsibilities(z_grid, frame.params_to_z(params, 0.0)) / axis.std
+    counts, z_edges = np.histogram(z, bins="auto")
+    density = counts / (z.size * np.diff(z_edges)) / axis.std
+    grid, edges = axis.of_z(z_grid), axis.of_z(z_edges)
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.hist(x, bins="auto", density=True, color="0.85", edgecolor="0.6", label="data")
+    ax.bar(edges[:-1], density, width=np.diff(edges), align="edge", color="0.85", edgecolor="0.6", label="data")
     ax.plot(grid, comps.sum(axis=1), "k", lw=2, label="mixture density")
     for c in range(params.n_components):
         ax.plot(grid, comps[:, c], "--", lw=1.2, label=f"component {c}")
+    ax.set_xlim(grid[0], grid[-1])
+    if axis.exponent:
+        ax.set_xlabel(f"x / 1e{axis.exponent}")
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     try:
-        fig.savefig(path)
+        fig.savefig(out.path, format=out.format)
     except OSError as exc:
-        raise InputError(f"cannot write the plot to {path}: {exc}") from None
+        raise InputError(f"cannot write the plot to {out.path}: {exc}") from None
     finally:
         plt.close(fig)
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """The plot's horizontal axis: x, or x / 10^exponent where x's span nears the largest float."""
+
+    frame: object  # gmmderive.fit._Frame: x = 2^k (m + s z)
+    exponent: int
+
+    @classmethod
+    def of(cls, frame, z_span: float) -> _Axis:
+        with np.errstate(over="ignore"):
+            span = z_span * frame.std_x  # inf when it overflows
+        # beyond 1e300 matplotlib's margins and ticks (differences of the limits) overflow
+        return cls(frame, 0 if span < 1e300 else int(np.floor(np.log10(frame.std_x))))
+
+    @property
+    def std(self) -> float:
+        """The standard deviation of x in the axis' units (2^k s / 10^exponent)."""
+        return self.frame.std_x if self.exponent == 0 else float(self.frame.s * self._factor())
+
+    def _factor(self) -> float:
+        return float(np.exp(self.frame.k * np.log(2.0) - self.exponent * np.log(10.0)))
+
+    def of_z(self, z: np.ndarray) -> np.ndarray:
+        """The axis values of the points z of the frame."""
+        if self.exponent == 0:
+            return np.ldexp(self.frame.m + self.frame.s * z, self.frame.k)  # x itself, as the fit maps it back
+        return (self.frame.m + self.frame.s * z) * self._factor()
 
 
 def _fit(args) -> int:
@@ -270,12 +375,13 @@ def _fit(args) -> int:
             raise InputError(
                 f"{n_distinct} distinct value(s) in the data: too few for a mixture of {args.k} component(s)"
             )
+        plot = None
         if args.plot:
-            _check_plot_path(args.plot)
             try:
                 import matplotlib  # noqa: F401
             except ImportError:
                 raise InputError("--plot needs matplotlib: pip install matplotlib") from None
+            plot = _check_plot_path(args.plot, args.file, args.force)
         model = GaussianMixture1D(
             args.k,
             n_init=args.n_init,
@@ -287,11 +393,37 @@ def _fit(args) -> int:
             warnings.simplefilter("always")
             model.fit(x, sample_weight=w)
         notes = sorted({str(m.message) for m in caught})
-        if args.plot:
-            _plot(x, model.params_, args.plot, f"{os.path.basename(args.file)}: {args.k} components")
+        if plot is not None:
+            _plot(x, model.params_, plot, f"{os.path.basename(args.file)}: {args.k} components")
+        result = _result(args, data, x, w, model, notes)
     except (InputError, ValueError) as exc:
         print(f"gmmderive fit: {exc}", file=sys.stderr)
         return 2
+    if args.json:
+        print(json.dumps(result, indent=1, allow_nan=False))  # Infinity and NaN are not JSON: never print them
+        return 0
+    source = f"column {data.name!r}" if data.name else "a file without a header row"
+    sep_name = SEPARATORS.get(data.separator, repr(data.separator))
+    print(f"read {x.size} values from {source} of {args.file} "
+          f"(separator: {sep_name}, decimal mark {data.decimal!r})")
+    if w is not None:
+        print(f"weighted by column {args.weights!r}: total weight {result['total_weight']:g}")
+    print(f"{x.size} samples, {args.k} component(s){' with one shared σ' if args.equal_variance else ''}, "
+          "sorted by mean:")
+    print("   c    weight          mean           std")
+    for c, comp in enumerate(result["components"]):
+        print(f"{c:4d}  {comp['weight']:8.5f}  {comp['mean']:12.6g}  {comp['std']:12.6g}")
+    print(f"log-likelihood {result['log_likelihood']:.6f}   BIC {result['bic']:.4f}   AIC {result['aic']:.4f}")
+    print(f"{result['n_iter']} iterations, converged: {'yes' if result['converged'] else 'no'}")
+    for note in notes:
+        print(f"warning: {note}")
+    if plot is not None:
+        print(plot.note())
+    return 0
+
+
+def _result(args, data: Column, x, w, model, notes) -> dict:
+    """The fit as a JSON-ready dict (BIC and AIC may raise a ValueError: inside the one-line errors)."""
     p = model.params_
     result = {
         "file": args.file,
@@ -314,27 +446,7 @@ def _fit(args) -> int:
         "converged": bool(model.converged_),
         "warnings": notes,
     }
-    if args.json:
-        print(json.dumps(result, indent=1))
-        return 0
-    source = f"column {data.name!r}" if data.name else "a file without a header row"
-    sep_name = SEPARATORS.get(data.separator, repr(data.separator))
-    print(f"read {x.size} values from {source} of {args.file} "
-          f"(separator: {sep_name}, decimal mark {data.decimal!r})")
-    if w is not None:
-        print(f"weighted by column {args.weights!r}: total weight {result['total_weight']:g}")
-    print(f"{x.size} samples, {args.k} component(s){' with one shared σ' if args.equal_variance else ''}, "
-          "sorted by mean:")
-    print("   c    weight          mean           std")
-    for c, comp in enumerate(result["components"]):
-        print(f"{c:4d}  {comp['weight']:8.5f}  {comp['mean']:12.6g}  {comp['std']:12.6g}")
-    print(f"log-likelihood {result['log_likelihood']:.6f}   BIC {result['bic']:.4f}   AIC {result['aic']:.4f}")
-    print(f"{result['n_iter']} iterations, converged: {'yes' if result['converged'] else 'no'}")
-    for note in notes:
-        print(f"warning: {note}")
-    if args.plot:
-        print(f"plot written to {args.plot}")
-    return 0
+    return result
 
 
 def _verify(args) -> int:
@@ -385,7 +497,9 @@ def main(argv=None) -> int:
                    help="number of starts of the search (default 50: the quantile start and k-means++ starts)")
     f.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
     f.add_argument("--plain-em", action="store_true", help="plain EM instead of SQUAREM-accelerated EM")
-    f.add_argument("--plot", metavar="OUT.png", help="write a histogram with the fitted density")
+    f.add_argument("--plot", metavar="OUT.png",
+                   help="write a histogram with the fitted density, in the format the suffix names (PNG without one)")
+    f.add_argument("--force", action="store_true", help="let --plot replace an existing file")
     f.add_argument("--json", action="store_true", help="print the result as JSON")
     f.set_defaults(func=_fit)
     v = sub.add_parser("verify", help="prove every step of the derivation with SymPy")

@@ -200,3 +200,79 @@ def test_fast_and_row_by_row_readers_agree(tmp_path):
     fast, slow = read_column(clean, "b"), read_column(spaced, "b")  # a line of spaces: row by row
     np.testing.assert_array_equal(fast.values, v)
     np.testing.assert_array_equal(slow.values, v)
+
+
+# -- issue 24: the plot file, files that are not regular files, huge data -----------------
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _one_line_error(out, message):
+    assert out.returncode == 2, out.stdout
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], out.stderr
+
+
+def test_plot_is_written_to_the_name_given(tmp_path):
+    # Without a suffix matplotlib added ".png" while the CLI said "plot written to out".
+    out = run("fit", FAITHFUL, "--column", "waiting", "-k", "2", "--plot", "out", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "out").read_bytes()[:8] == PNG and not (tmp_path / "out.png").exists()
+    assert "plot written to out (PNG)" in out.stdout
+    pdf = run("fit", FAITHFUL, "--column", "waiting", "-k", "2", "--plot", "fit.pdf", cwd=tmp_path)
+    assert pdf.returncode == 0 and (tmp_path / "fit.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_plot_format_unknown_to_matplotlib_is_refused_before_fitting(tmp_path):
+    out = run("fit", FAITHFUL, "--column", "waiting", "-k", "2", "--plot", "fit.xyz", cwd=tmp_path)
+    _one_line_error(out, "cannot write the plot to fit.xyz: unknown format 'xyz'")
+
+
+def test_plot_does_not_overwrite_a_file_without_force(tmp_path):
+    (tmp_path / "fit.png").write_bytes(b"precious")
+    out = run("fit", FAITHFUL, "--column", "waiting", "-k", "2", "--plot", "fit.png", cwd=tmp_path)
+    _one_line_error(out, "fit.png exists: pass --force to overwrite it")
+    assert (tmp_path / "fit.png").read_bytes() == b"precious"
+    forced = run("fit", FAITHFUL, "--column", "waiting", "-k", "2", "--plot", "fit.png", "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert (tmp_path / "fit.png").read_bytes()[:8] == PNG
+    assert "plot written to fit.png (replacing the file that was there)" in forced.stdout
+    # never onto the data, not even with --force
+    data = write(tmp_path, "x\n1\n2\n3\n10\n11\n12\n")
+    same = run("fit", data, "-k", "2", "--plot", data, "--force")
+    _one_line_error(same, "is the data file")
+    assert (tmp_path / "data.csv").read_text().startswith("x\n1\n")
+
+
+def test_a_header_only_file_is_one_line(tmp_path):
+    # NumPy's loadtxt warned "input contained no data" (two more lines on stderr)
+    out = run("fit", write(tmp_path, "x\n"), "-k", "2")
+    _one_line_error(out, "column 'x' of")
+    assert "has no values" in out.stderr
+
+
+@pytest.mark.parametrize("path, message", [("/dev/null", "/dev/null is not a regular file"),
+                                           ("DIR", "is a directory")])
+def test_files_that_exist_but_are_not_data_files(tmp_path, path, message):
+    # both were "no such file"
+    if path == "DIR":
+        path = str(tmp_path)
+    if not os.path.exists(path):
+        pytest.skip(f"{path} does not exist here")
+    _one_line_error(run("fit", path, "-k", "2"), message)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1.5e307])
+def test_plot_of_data_near_the_largest_float(tmp_path, scale):
+    # At 1.5e307 the data span 2e308: the grid (and the histogram's bins) overflowed, and the
+    # CLI said the data contained 500 non-finite values. The figure is drawn in the
+    # standardized frame now, its axis in x's units.
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(-4, 1, 300), rng.normal(4, 1, 300)] * scale
+    path = write(tmp_path, "x\n" + "".join(f"{v!r}\n" for v in x.tolist()))
+    png = tmp_path / "big.png"
+    out = run("fit", path, "-k", "2", "--plot", str(png), "--json")
+    assert out.returncode == 0, out.stderr
+    assert png.read_bytes()[:8] == PNG
+    assert json.loads(out.stdout)["components"][0]["mean"] == pytest.approx(-4 * scale, rel=0.05)
