@@ -27,36 +27,56 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --all
 	@echo "The book is at $(CURDIR)/$(BOOK_HTML)"
 
-# nbval runs in the Binder check: in the environment readers get (see binder-check).
+# Every check once (README, "What make test runs"). nbval runs in the Binder check, in the
+# environment readers get. Each environment compiles numba's kernels into a cache of its own.
+# pytest-xdist spreads a suite over the cores (-n auto); --dist loadfile keeps a file's tests
+# (a notebook's cells, a module's fixtures) on one worker.
+XDIST := -n auto --dist loadfile
+STAGE = @echo "== $$(date -u +%H:%M:%S) $(1)"
 test: $(STAMP)
+	$(call STAGE,lint)
 	$(MAKE) lint
-	$(BIN)/python -m pytest tests --ignore=tests/browser
+	$(call STAGE,tests)
+	NUMBA_CACHE_DIR=$(CURDIR)/$(VENV)/numba-cache $(BIN)/python -m pytest $(XDIST) tests --ignore=tests/browser
+	$(call STAGE,test-without-numba)
 	$(MAKE) test-without-numba
+	$(call STAGE,test-floors)
 	$(MAKE) test-floors
+	$(call STAGE,binder-check)
 	$(MAKE) binder-check
+	$(call STAGE,book-strict)
 	$(MAKE) book-strict
+	$(call STAGE,browser)
 	$(BIN)/python -m pytest tests/browser
+	$(call STAGE,done)
 
-# The numeric tests once more as on a machine without numba: fit's NumPy engine (tests/conftest.py).
-NUMERIC_TESTS := tests/test_core.py tests/test_fit.py tests/test_options.py tests/test_magnitudes.py \
-	tests/test_errors.py tests/test_properties.py tests/test_engines.py tests/test_fused.py \
-	tests/test_multivariate.py tests/test_sklearn.py tests/test_cli.py tests/test_weights.py \
-	tests/test_acceleration.py tests/test_search.py tests/test_dask.py
-# Also without Dask (tests/test_dask.py then skips, saying so): the minimal install.
+# Another processor, on any processor (#22): a result that depends on the vector width (the
+# order of a vectorized sum, FMA or not) must show on a developer's machine too. The floors
+# compile numba's kernels for the generic x86-64 (SSE2, no FMA; elsewhere numba's own generic);
+# the run without numba and the Binder check limit NumPy's dispatch to its baseline (the names
+# of NumPy 2; a name the machine or NumPy does not have is ignored).
+OTHER_NUMBA_TARGET := NUMBA_CPU_NAME=generic
+OTHER_NUMPY_DISPATCH := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
+
+# The tests that depend on fit's engine, once more as on a machine without numba (fit's NumPy
+# engine) and without Dask: the minimal install. Chosen by the marker `engine` (tests/conftest.py
+# lists the files); NumPy's dispatch at its baseline.
 test-without-numba: $(STAMP)
-	GMMDERIVE_WITHOUT_NUMBA=1 GMMDERIVE_WITHOUT_DASK=1 $(BIN)/python -m pytest -q -rs $(NUMERIC_TESTS)
+	GMMDERIVE_WITHOUT_NUMBA=1 GMMDERIVE_WITHOUT_DASK=1 $(OTHER_NUMPY_DISPATCH) \
+		$(BIN)/python -m pytest $(XDIST) -q -rs -m engine tests --ignore=tests/browser
 
 # ruff, configured in pyproject.toml ([tool.ruff]); the pre-commit hook runs the same version.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# The numeric and symbolic tests at the lowest versions that pyproject.toml declares for the
-# runtime dependencies (numpy, sympy, and numba, llvmlite, matplotlib, dask of the extras fast,
-# plot and dask), read from it by tools/floors.py, in their own environment .floors/ (pytest and
-# hypothesis at their pins; wheels only, so a floor without a wheel fails instead of compiling).
+# The tests that depend on the versions (marker `versions`: the numeric and symbolic ones,
+# tests/conftest.py) at the lowest versions that pyproject.toml declares for the runtime
+# dependencies (numpy, sympy, and numba, llvmlite, matplotlib, dask of the extras fast, plot and
+# dask), read from it by tools/floors.py, in their own environment .floors/ (pytest,
+# pytest-xdist and hypothesis at their pins; wheels only, so a floor without a wheel fails
+# instead of compiling). numba compiles there for the generic target (OTHER_NUMBA_TARGET).
 FLOORS := .floors
 FLOORS_STAMP := $(FLOORS)/.installed
-FLOOR_TESTS := $(NUMERIC_TESTS) tests/test_symbolic.py
 
 $(FLOORS_STAMP): pyproject.toml constraints.txt tools/floors.py | $(STAMP)
 	$(check_python)
@@ -65,14 +85,15 @@ $(FLOORS_STAMP): pyproject.toml constraints.txt tools/floors.py | $(STAMP)
 	$(BIN)/python tools/floors.py fast plot dask > $(FLOORS)/floors.txt
 	$(FLOORS)/bin/python -m pip install --quiet --upgrade "pip>=24"
 	$(FLOORS)/bin/python -m pip install --quiet --only-binary=:all: -r $(FLOORS)/floors.txt
-	$(FLOORS)/bin/python -m pip install --quiet -c constraints.txt pytest hypothesis
+	$(FLOORS)/bin/python -m pip install --quiet -c constraints.txt pytest pytest-xdist hypothesis
 	$(FLOORS)/bin/python -m pip install --quiet --no-deps -e .
 	$(FLOORS)/bin/python -m pip check
 	touch $(FLOORS_STAMP)
 
 test-floors: $(FLOORS_STAMP)
 	@echo "Floors: $$(tr '\n' ' ' < $(FLOORS)/floors.txt)"
-	$(FLOORS)/bin/python -m pytest -q -p no:cacheprovider $(FLOOR_TESTS)
+	NUMBA_CACHE_DIR=$(CURDIR)/$(FLOORS)/numba-cache $(OTHER_NUMBA_TARGET) \
+		$(FLOORS)/bin/python -m pytest $(XDIST) -q -p no:cacheprovider -m versions tests --ignore=tests/browser
 
 # Mutation testing of the numeric code (slow; not part of make test). Results: tests/MUTATION.md.
 mutation: $(STAMP)
@@ -110,7 +131,7 @@ $(BINDER_STAMP): requirements.txt pyproject.toml constraints.txt runtime.txt
 	rm -rf $(BINDER)/venv
 	$(BINDER_PYTHON) -m venv $(BINDER)/venv
 	$(BINDER)/venv/bin/python -m pip install --quiet --upgrade "pip>=24"
-	$(BINDER)/venv/bin/python -m pip install --quiet -r requirements.txt nbval pytest
+	$(BINDER)/venv/bin/python -m pip install --quiet -r requirements.txt nbval pytest pytest-xdist
 	$(BINDER)/venv/bin/python -m pip check
 	touch $(BINDER_STAMP)
 
@@ -123,7 +144,9 @@ binder-check: $(BINDER_STAMP)
 	mkdir -p $(BINDER)/run
 	cp -r book tests/nbval_sanitize.cfg $(BINDER)/run/
 	printf "[pytest]\n" > $(BINDER)/run/pytest.ini
-	cd $(BINDER)/run && ../venv/bin/python -m pytest -p no:cacheprovider -q --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg book
+	cd $(BINDER)/run && NUMBA_CACHE_DIR=$(CURDIR)/$(BINDER)/numba-cache $(OTHER_NUMBA_TARGET) $(OTHER_NUMPY_DISPATCH) \
+		../venv/bin/python -m pytest $(XDIST) -p no:cacheprovider -q --nbval --nbval-current-env \
+		--nbval-sanitize-with nbval_sanitize.cfg book
 	@echo "Binder check passed: every notebook runs from a normal install of requirements.txt ($$($(BINDER)/venv/bin/python -c 'import platform; print("Python", platform.python_version())'))"
 
 verify: $(STAMP)
