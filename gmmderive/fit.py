@@ -28,8 +28,10 @@ iterations (one NumPy pass over all starts per iteration on small data), and run
 likely non-degenerate one to convergence. On the book's data sets this reaches the best
 optimum that 600 random starts run to convergence find (tests/test_search.py); one start in
 twelve reaches it on the galaxies with D = 4. A degenerate run (a collapsed or emptied
-component) is returned only if every run degenerated: when the run that went on degenerates,
-the next most likely pre-run goes on, and so on.
+component) is returned only if every run that went on to convergence degenerated; with
+``reject_degenerate=True``, when the run that went on degenerates, the next most likely
+pre-run goes on, and so on (at the cost of a run to convergence each), so that only if every
+start degenerates is it an error.
 
 Degenerate fits
 ---------------
@@ -570,7 +572,7 @@ def fit(
 
     if pre_iter and n_init > 1 and pre_iter < max_iter:
         # Short runs of plain EM, pre_iter iterations from every start; the n_best most likely
-        # non-degenerate ones go on (and more, while every one that went on degenerated).
+        # non-degenerate ones go on (with reject_degenerate, more while every one degenerated).
         ev = equal_variance
         if not isinstance(zs, np.ndarray):  # chunked: every pass over the chunks serves all the starts
             short = zs.batch_em(starts, pre_iter, std_floor=floor, equal_variance=ev)
@@ -579,8 +581,8 @@ def fit(
         else:  # one by one, the same iterations
             short = [run_em(zs, p, max_iter=pre_iter, tol=0.0, std_floor=floor, equal_variance=ev, weights=w,
                             accelerate=False, keep_resp=False) for p in starts]
-        runs = _continued(_ranked(short), n_best,
-                          lambda r: run(r.params, max_iter - r.n_iter, before=r, keep_resp=False))
+        runs = _continued(_ranked(short), n_best if not reject_degenerate else None,
+                          lambda r: run(r.params, max_iter - r.n_iter, before=r, keep_resp=False), n_best)
     else:
         # One run: its last pass writes ρ. Several: only the best one's ρ is computed, at the end.
         runs = (run(p, max_iter, keep_resp=n_init == 1 and samples.keeps_resp) for p in starts)
@@ -779,22 +781,24 @@ def _ranked(runs: list[Run]) -> list[Run]:
     return [runs[first]] + [runs[i] for i in order if i != first]
 
 
-def _continued(short: list[Run], n_best: int, go_on):
+def _continued(short: list[Run], limit: int | None, go_on, n_best: int):
     """The pre-runs ``short`` (ranked best first) that the search runs to convergence, lazily.
 
-    The ``n_best`` most likely go on; then, while every run that went on degenerated, the next
-    most likely, one at a time, so that a degenerate run is returned only if every run
-    degenerated (#24: the one run that went on collapsed, and ``reject_degenerate`` said that all
-    50 had). A degenerate pre-run is not continued past ``n_best``: its flags stay.
+    The ``n_best`` most likely go on. With ``limit=None`` (``reject_degenerate``), the next most
+    likely go on too, one at a time, while every run that went on degenerated (#24: the one run
+    that went on collapsed, and the search said that all 50 had); a degenerate pre-run is not
+    continued past ``n_best``, since its flags stay. Else at most ``limit`` (= ``n_best``) go on.
 
     Parameters
     ----------
     short : list of Run
         The pre-runs, as :func:`_ranked` orders them (the non-degenerate first).
-    n_best : int
-        How many go on in any case.
+    limit : int or None
+        At most this many go on; None: as many as it takes to end non-degenerate.
     go_on : callable
         ``go_on(run)``: the run continued to convergence.
+    n_best : int
+        How many go on in any case.
 
     Yields
     ------
@@ -802,6 +806,8 @@ def _continued(short: list[Run], n_best: int, go_on):
     """
     clean = False  # a run that went on ended non-degenerate
     for rank, r in enumerate(short):
+        if limit is not None and rank >= limit:
+            return
         if rank >= n_best and (clean or r.degenerate):
             return
         done = r if r.converged else go_on(r)

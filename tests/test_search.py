@@ -69,6 +69,10 @@ def test_the_search_goes_on_to_the_next_start_when_the_best_degenerates():
     with warnings.catch_warnings():
         warnings.simplefilter("error", g.DegenerateComponentWarning)
         res = g.fit(x, 3, reject_degenerate=True)
-        plain = g.fit(x, 3)  # a degenerate run is returned only if every run degenerated
-    assert res.converged and res.log_likelihood == plain.log_likelihood
+    assert res.converged
     assert res.params.stds.min() > 10 * 1e-6 * x.std()  # none held at the floor (std_floor = 1e-6)
+    # Without reject_degenerate the one run that went on is returned, degenerate, and says so
+    # (continuing the others would cost a run to convergence each wherever every run collapses).
+    with pytest.warns(g.DegenerateComponentWarning):
+        plain = g.fit(x, 3)
+    assert plain.log_likelihood > res.log_likelihood  # spuriously: a σ on one repeated value
