@@ -26,14 +26,30 @@ A floating-point comparison never counts as a proof.
 from __future__ import annotations
 
 import functools
+import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
 from ._printing import latex
-from ._tactics import canonical, constant_sums, expand_logs, index_kind, range_kind, reduce, sift, split_sums, swap_sums
+from ._symbols import D, N
+from ._tactics import (
+    BinderError,
+    _depends_on,
+    canonical,
+    constant_sums,
+    expand_logs,
+    index_kind,
+    private_names_in,
+    range_kind,
+    reduce,
+    sift,
+    split_sums,
+    swap_sums,
+)
 
 KINDS = ("general", "case", "exact")
 
@@ -70,12 +86,27 @@ class Hypothesis:
 
     A condition (``expr > 0``) rewrites nothing; a proof by solving uses it to know a sum
     is positive.
+
+    Provenance: ``source`` is ``"definition"``, ``"assumption"`` or ``"condition"`` for a
+    fact taken as given (the audit lists it so), or a step's id for a *theorem*, which only
+    :meth:`from_step` makes (the kernel refuses a hand-made hypothesis that names a step as
+    its source). ``assumed`` says what a hypothesis takes for granted beyond its source: a
+    solving step's root used for every class, for instance.
     """
 
     name: str
     statement: sp.Basic
     over: tuple = ()
     source: str = "assumption"
+    assumed: str = ""
+
+    @property
+    def is_theorem(self) -> bool:
+        """Made by :meth:`from_step` from a step the kernel proved, and unchanged since."""
+        return _THEOREMS.get(self._key()) is not None
+
+    def _key(self):
+        return (self.name, self.statement, tuple(self.over), self.source, self.assumed)
 
     @property
     def is_condition(self) -> bool:
@@ -100,6 +131,8 @@ class Hypothesis:
                 if tuple(lim[1:]) != (lo, hi):
                     continue
                 u = lim[0]
+                if _depends_on(s.limits, k):  # another limit's bounds name u: it cannot go
+                    continue
                 pattern = g.xreplace({v: u, **wilds})
                 for factor in sp.Mul.make_args(s.function):
                     m = factor.match(pattern)
@@ -145,14 +178,42 @@ class Hypothesis:
         return f"$\\displaystyle {latex(self.statement)}$"
 
     @classmethod
-    def from_step(cls, step: Step, name: str | None = None, over: tuple | None = None) -> Hypothesis:
-        """A proven general step as a fact for other proofs (valid for every value of its free indices)."""
+    def from_step(cls, step: Step, name: str | None = None, over: tuple | None = None,
+                  assumed: str = "") -> Hypothesis:
+        """A proven general step as a fact for other proofs: the kernel's theorem.
+
+        An equality proven by rewriting holds for every value of its free indices. A solving
+        step proves less: its left side is *the root of one equation*, so the fact holds for
+        the indices its unknown carries (μ_e of S24, for every e) and no others: X11.1's m is
+        the root for class e, not every class's mean. Quantifying over more (``over``) is an
+        assumption, and ``assumed`` must say why it holds (the stationarity conditions hold
+        at once for every class); the audit shows it. The step's proof is checked when the
+        hypothesis is used.
+        """
         if step.kind != "general" or step.relation != "=":
             raise ValueError(f"step {step.id} is not a general equality; it cannot serve as a hypothesis")
+        indices = lambda ex: {s for s in ex.free_symbols if index_kind(s)}  # noqa: E731
+        allowed = indices(step.lhs) if step.method.name == "solving" else indices(step.lhs) | indices(step.rhs)
         if over is None:
-            over = tuple(sorted((s for s in (step.lhs.free_symbols | step.rhs.free_symbols) if index_kind(s)),
-                                key=sp.default_sort_key))
-        return cls(name or f"{step.name} ({step.id})", sp.Eq(step.lhs, step.rhs, evaluate=False), over, step.id)
+            over = tuple(sorted(allowed, key=sp.default_sort_key))
+        beyond = [o for o in over if o not in allowed]
+        if beyond and not assumed:
+            raise ValueError(f"step {step.id} proves a root for one value of {', '.join(map(str, beyond))}; "
+                             "for every value it is an assumption: say why in assumed=")
+        h = cls(name or f"{step.name} ({step.id})", sp.Eq(step.lhs, step.rhs, evaluate=False), tuple(over), step.id,
+                assumed if beyond else "")
+        _THEOREMS[h._key()] = step
+        return h
+
+
+#: Hypotheses the kernel made from steps (key -> the step): a theorem is one of these, and
+#: its step must still pass when the hypothesis is used.
+_THEOREMS: dict = {}
+
+
+@functools.cache
+def _step_proven(step) -> bool:
+    return step.check().passed
 
 
 @functools.cache
@@ -167,9 +228,20 @@ def _hypothesis_holds(h: Hypothesis) -> bool:
 # --------------------------------------------------------------------------
 
 
+#: Set while :meth:`Step.check` makes a Proof: no other code can make one.
+_MINTING = threading.local()
+#: The proofs the kernel issued (by identity): a copy made otherwise is not proven.
+_ISSUED = weakref.WeakValueDictionary()
+
+
 @dataclass(frozen=True)
 class Proof:
-    """The outcome of checking one step."""
+    """The outcome of checking one step.
+
+    Only :meth:`Step.check` makes one (the LCF discipline: a theorem comes from the kernel
+    alone). Calling ``Proof(...)`` or ``dataclasses.replace(proof, ...)`` elsewhere raises
+    ``TypeError``; a proof obtained otherwise (a copy) reports ``passed`` False.
+    """
 
     step: Step
     passed: bool
@@ -177,6 +249,18 @@ class Proof:
     seconds: float
     work: tuple = ()  # (label, SymPy expression) pairs: what SymPy computed
     message: str = ""
+    numeric: str = field(default="", compare=False)  # what the independent numeric check found
+
+    def __post_init__(self):
+        if not getattr(_MINTING, "active", False):
+            raise TypeError("a Proof is made by Step.check alone")
+        _ISSUED[id(self)] = self
+
+    def __getattribute__(self, name):
+        value = object.__getattribute__(self, name)
+        if name == "passed" and value:
+            return _ISSUED.get(id(self)) is self
+        return value
 
     def __bool__(self):
         return self.passed
@@ -196,6 +280,9 @@ class Proof:
             "hypotheses": [{"name": h.name, "statement": sp.sstr(h.statement), "over": [str(o) for o in h.over],
                             "source": h.source} for h in self.step.hypotheses],
             "passed": self.passed, "seconds": round(self.seconds, 4), "message": self.message,
+            "numeric": self.numeric,
+            "assumptions": [a for h in self.step.hypotheses for a in _assumptions_of(h)]
+            + list(symbol_assumptions(self.step)),
         }
 
     def _repr_markdown_(self):
@@ -230,9 +317,15 @@ class Method:
     run: Callable = field(repr=False)
     tactics: tuple = ()
     expects: tuple | None = None
+    relation: str = "="  # what it proves: "=" or ">=" (a procedure for an inequality)
+    spec: tuple = field(default=(), repr=False, compare=False)  # (key, value) pairs for the numeric check
 
     def __call__(self, step):
         return self.run(step)
+
+    def part(self, key, default=None):
+        """One item of ``spec``: the equation a solving proof solves, the objective it differentiates."""
+        return dict(self.spec).get(key, default)
 
 
 def _tactic_name(t) -> str:
@@ -274,6 +367,10 @@ class Step:
     key : bool
         A result the lecture builds on (an update, λ = N, the Hessian): the book shows how
         SymPy checked it unfolded; other steps fold that away.
+    least : tuple of (symbol, int)
+        The range of a general claim: N ≥ 1 and D ≥ 1 unless raised here (``((D, 3),)`` for
+        a claim that holds from D = 3 on). The kernel refuses a sum that runs backwards
+        somewhere in the range, where SymPy's (Karr's) convention would count it negative.
     """
 
     id: str
@@ -289,6 +386,7 @@ class Step:
     case: str = ""
     relation: str = "="
     key: bool = field(default=False, compare=False)
+    least: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -300,7 +398,14 @@ class Step:
 
     @property
     def kind_label(self) -> str:
-        return f"case {self.case}" if self.kind == "case" else self.kind
+        label = f"case {self.case}" if self.kind == "case" else self.kind
+        if self.least:
+            label += ", " + ", ".join(f"{s} ≥ {k}" for s, k in self.least)
+        return label
+
+    def minimum(self, size) -> int:
+        """The least value of N or D for which the step claims to hold (1 unless raised)."""
+        return max([k for s, k in self.least if s == size] + [1])
 
     @property
     def equation(self):
@@ -321,6 +426,12 @@ class Step:
             return f"the sides have different shapes: {self.lhs.shape} and {self.rhs.shape}"
         if self.relation != "=" and self.method.name != "procedure":
             return "an inequality needs a proof procedure, not rewriting"
+        if self.relation != self.method.relation:
+            return f"the proof shows lhs {self.method.relation} rhs, not lhs {self.relation} rhs"
+        for side in (self.lhs, self.rhs):
+            problem = _unsound_names(side) or (self.kind != "exact" and _backward_sums(side, self))
+            if problem:
+                return problem
         expects = self.method.expects
         if expects is not None and not any(self.lhs == a for a in expects):
             return (f"the left side ${latex(self.lhs)}$ is not what this proof computes "
@@ -330,22 +441,42 @@ class Step:
             if t.startswith("hypothesis: ") and t[len("hypothesis: "):] not in listed:
                 return f"the proof uses '{t[len('hypothesis: '):]}', which is not among its hypotheses"
         for h in self.hypotheses:
+            problem = _hypothesis_problem(h)
+            if problem:
+                return f"hypothesis '{h.name}': {problem}"
             if not h.check():
                 return f"hypothesis '{h.name}': its rewrite does not establish its own statement"
         return ""
 
     def check(self) -> Proof:
-        """Run the proof; never raises on a wrong step (returns a failed Proof)."""
+        """Run the proof, then the independent numeric check; never raises on a wrong step.
+
+        The step is proven only when both agree: the symbolic proof passes and the two sides
+        (or the procedure's claim) agree numerically at random instances (see
+        :mod:`~gmmderive.symbolic.crosscheck`). A disagreement there is a kernel bug.
+        """
+        from .crosscheck import cross_examine
+
         t0 = time.perf_counter()
+        numeric = ""
         try:
             problem = self._malformed()
             if problem:
                 passed, work, message = False, (), problem
             else:
                 passed, work, message = self.method(self)
+                if passed:
+                    agree, numeric = cross_examine(self)
+                    if not agree:
+                        passed = False
+                        message = f"the symbolic proof passed, but the numeric check disagrees: {numeric}"
         except Exception as exc:  # a proof that crashes is a proof that failed
             passed, work, message = False, (), f"the proof raised {type(exc).__name__}: {exc}"
-        return Proof(self, bool(passed), self.kind, time.perf_counter() - t0, tuple(work), message)
+        _MINTING.active = True
+        try:
+            return Proof(self, bool(passed), self.kind, time.perf_counter() - t0, tuple(work), message, numeric)
+        finally:
+            _MINTING.active = False
 
     def prove(self) -> Proof:
         """Run the proof and raise :class:`ProofError` if it fails."""
@@ -383,6 +514,130 @@ class Step:
 
     def __repr__(self):
         return f"<Step {self.id} (chapter {self.chapter}): {self.name}>"
+
+
+# --------------------------------------------------------------------------
+# The claim checked before it is believed
+# --------------------------------------------------------------------------
+
+#: Functions that only a proof procedure uses inside itself (WT12's ℓ): never in a claim.
+PRIVATE_FUNCTIONS: set = set()
+
+
+def _unsound_names(expr) -> str:
+    """Why ``expr`` cannot be a claim: a private name of the kernel, or a binder it cannot rename."""
+    if not isinstance(expr, sp.Basic):
+        return ""
+    entries = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+    for a in entries:
+        private = private_names_in(a)
+        if private:
+            return (f"the claim names the kernel's private symbol {sorted(map(str, private))[0]} "
+                    "(from a proof's work, where it was bound): it could be captured")
+        funcs = {f.func for f in a.atoms(sp.core.function.AppliedUndef)} & PRIVATE_FUNCTIONS
+        if funcs:
+            return f"the claim names {sorted(map(str, funcs))[0]}, a function private to a proof procedure"
+        for der in a.atoms(sp.Derivative):
+            if any(v.is_integer for v in der.variables):
+                return f"a derivative in the index {der.variables[0]}: an index takes integer values only"
+        try:
+            canonical(a)
+        except BinderError as exc:
+            return f"the claim is refused: {exc}"
+    return ""
+
+
+def _backward_sums(expr, step) -> str:
+    """A sum or product whose upper bound may fall below its lower bound minus one in the range.
+
+    SymPy evaluates such a sum by Karr's convention (Σ_{d=2}^{0} = −Σ_{d=1}^{1}), which no
+    reader means: the claim must state a range where every sum runs forwards. Inside a sum,
+    its index is at least its lower bound (a triangular sum Σ_{k=0}^{c} is never backwards).
+    """
+    if not isinstance(expr, sp.Basic) or isinstance(expr, sp.MatrixBase):
+        return ""
+    at_least = {N: step.minimum(N) + sp.Dummy("n", integer=True, nonnegative=True),
+                D: step.minimum(D) + sp.Dummy("d", integer=True, nonnegative=True)}
+
+    def walk(a, env):
+        if isinstance(a, (sp.Sum, sp.Product)):
+            inner = dict(env)
+            for lim in reversed(a.limits):  # outermost first: its index is known in the inner bounds
+                count = (lim[2] - lim[1] + 1).xreplace(inner)
+                if not count.is_nonnegative:
+                    return (f"the {type(a).__name__.lower()} over {lim[0]} from ${latex(lim[1])}$ to "
+                            f"${latex(lim[2])}$ may run backwards (for N ≥ {step.minimum(N)}, D ≥ {step.minimum(D)}), "
+                            "where SymPy's convention counts it negative: state the range (least=...)")
+                inner[lim[0]] = lim[1].xreplace(inner) + sp.Dummy("t", integer=True, nonnegative=True)
+            return walk(a.function, inner)
+        for arg in a.args:
+            problem = walk(arg, env)
+            if problem:
+                return problem
+        return ""
+
+    return walk(expr, at_least)
+
+
+_GIVEN = ("definition", "assumption", "condition")
+
+
+def _hypothesis_problem(h) -> str:
+    """Why a hypothesis cannot be used: a forged provenance, a bad range, or a contradiction."""
+    if h.source not in _GIVEN:
+        step = _THEOREMS.get(h._key())
+        if step is None:
+            return (f"it names {h.source} as its source but is not that step's theorem "
+                    "(only Hypothesis.from_step makes one)")
+        if not _step_proven(step):
+            return f"its source {h.source} is not proven"
+    elif h.assumed:
+        return "'assumed' belongs to a theorem used beyond its range (Hypothesis.from_step)"
+    if any(not index_kind(o) for o in h.over):
+        return "it ranges over something that is not an index (over=...)"
+    for side in (h.statement.lhs, h.statement.rhs):
+        problem = _unsound_names(side)
+        if problem:
+            return problem
+    if not h.is_condition:
+        difference = canonical(h.statement.lhs) - canonical(h.statement.rhs)
+        if difference.is_zero is False:
+            return "it contradicts what its symbols are declared to be (π > 0, σ > 0, ...)"
+    elif h.statement.lhs.is_positive is False:
+        return "it contradicts what its symbols are declared to be"
+    return ""
+
+
+def _assumptions_of(h) -> list:
+    """What a hypothesis asks the reader to accept, for the audit (a theorem: nothing)."""
+    if h.source not in _GIVEN:
+        return [f"{h.name}: {h.assumed}"] if h.assumed else []
+    return [f"{h.name} ({h.source}): {sp.sstr(h.statement)}"]
+
+
+#: What each declared symbol's assumption means, in the reader's words.
+_SYMBOL_MEANING = {
+    "gamma": "γ_c > 0: every class has positive responsibility (is not empty)",
+    "pi": "π_c > 0: every weight is positive",
+    "sigma": "σ_c > 0: a standard deviation",
+    "rho": "ρ_c^{[i]} ≥ 0",
+    "rhotilde": "ρ̃_c^{[i]} ≥ 0",
+    "N": "N ≥ 1 samples",
+    "D": "D ≥ 1 classes",
+}
+
+
+def symbol_assumptions(step) -> list:
+    """The positivity the step's symbols carry (γ_c > 0 ...): assumptions, listed in the audit."""
+    names = set()
+    for side in (step.lhs, step.rhs, *[h.statement for h in step.hypotheses]):
+        if isinstance(side, sp.Basic):
+            names |= {a.base.label.name for a in side.atoms(sp.Indexed)}
+            names |= {s.name for s in side.free_symbols}
+    found = [text for key, text in _SYMBOL_MEANING.items() if key in names]
+    if step.least:
+        found.append("range: " + ", ".join(f"{s} ≥ {k}" for s, k in step.least))
+    return found
 
 
 # --------------------------------------------------------------------------
@@ -435,7 +690,8 @@ def by_differentiation(objective: sp.Expr, variable: sp.Expr, *tactics, named: s
     expects = (sp.Derivative(objective, variable, evaluate=False),)
     if named is not None:
         expects += (sp.Derivative(named, variable, evaluate=False),)
-    return Method("differentiation", run, ("diff",) + tuple(_tactic_name(t) for t in tactics), expects)
+    return Method("differentiation", run, ("diff",) + tuple(_tactic_name(t) for t in tactics), expects,
+                  spec=(("objective", objective), ("variable", variable)))
 
 
 def _positive_sums(step):
@@ -461,7 +717,14 @@ def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
                 stand_in[s] = sp.Dummy(f"S{k}", positive=True)
             else:
                 stand_in[s] = sp.Dummy(f"S{k}", nonnegative=True) if s.function.is_nonnegative else sp.Dummy(f"S{k}")
-        found = [sp.sympify(r) for r in sp.solve(eq.xreplace(stand_in), unknown, dict=False)]
+        standing = eq.xreplace(stand_in)
+        numerator, _ = sp.fraction(sp.together(standing))
+        # SymPy's roots are all the roots only for a polynomial of degree at most 4 (sin σ = 0
+        # has roots π, 2π, ... of which solve returns one): anything else is refused.
+        if not numerator.is_polynomial(unknown) or sp.degree(numerator, unknown) > 4:
+            return False, (), (f"the equation is not a rational function of ${latex(unknown)}$ of degree at most 4: "
+                               "SymPy's solve may miss roots, so 'the one admissible root' is not shown")
+        found = [sp.sympify(r) for r in sp.solve(standing, unknown, dict=False)]
         back = {v: k for k, v in stand_in.items()}
         # For a positive unknown (σ, π), a root counts only if SymPy shows it positive
         # (with the sums as their stand-ins, which carry what is known of their sign).
@@ -480,7 +743,8 @@ def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
         return ok, work, "" if ok else (f"the root is ${latex(admissible[0])}$; the claimed right-hand side "
                                         f"minus the root reduces to {_leftover(left)}")
 
-    return Method("solving", run, ("solve",) + tuple(_tactic_name(t) for t in tactics), (unknown,))
+    return Method("solving", run, ("solve",) + tuple(_tactic_name(t) for t in tactics), (unknown,),
+                  spec=(("equation", equation), ("unknown", unknown)))
 
 
 def by_chain(links: Sequence[tuple], *tactics) -> Method:
@@ -512,43 +776,51 @@ def by_chain(links: Sequence[tuple], *tactics) -> Method:
 USES_LHS = object()
 
 
-def by_procedure(fn: Callable[[Step], tuple], *, lhs, tactics: Sequence[str] = ()) -> Method:
+def by_procedure(fn: Callable[[Step], tuple], *, lhs, tactics: Sequence[str] = (), relation: str = "=",
+                 spec: tuple = ()) -> Method:
     """A hand-written proof procedure ``fn(step) -> (passed, work, message)``.
 
     ``lhs`` is the left side the procedure proves something about; the kernel refuses a
     step whose lhs differs. Pass :data:`USES_LHS` when the procedure evaluates ``step.lhs``.
+    ``relation`` is what it proves (``">="`` for an inequality): a step claiming another
+    relation with it is refused.
     """
     expects = None if lhs is USES_LHS else (lhs,)
-    return Method("procedure", fn, tuple(tactics), expects)
+    return Method("procedure", fn, tuple(tactics), expects, relation, tuple(spec))
 
 
 #: Rewrites a reader's own claim may use: the kernel's tactics.
 READER_TACTICS = (sift, split_sums, swap_sums, expand_logs, constant_sums)
 
 
-def claim(lhs, rhs, using: Sequence = (), name: str = "a reader's claim", justification: str = "") -> Step:
+def claim(lhs, rhs, using: Sequence = (), name: str = "a reader's claim", justification: str = "",
+          least: tuple = ()) -> Step:
     """A step of the reader's own, judged by the same kernel as the book's.
 
     ``using`` lists facts the proof may use: :class:`Hypothesis` objects, or proven
     general steps (by id or as :class:`Step`), which hold for every value of their free
-    indices. ``claim(lhs, rhs).check()`` says "proven" or what ``lhs - rhs`` reduces to.
+    indices (a solving step: for the indices its unknown carries). ``claim(lhs, rhs).check()``
+    says "proven" or what ``lhs - rhs`` reduces to. ``least`` raises the claim's range
+    (``((D, 3),)``: from D = 3 on) where a sum would otherwise run backwards.
 
     >>> from gmmderive import symbolic as gs
     >>> lhs, rhs = gs.step("S22").lhs, gs.step("S23").rhs
     >>> gs.claim(lhs, rhs, using=["S22", "S23"]).check().passed
     True
     """
-    from . import step as _step  # the registry of the book's steps
-
     hyps = []
     for u in using:
         if isinstance(u, Hypothesis):
             hyps.append(u)
             continue
-        s = _step(u) if isinstance(u, str) else u
+        if isinstance(u, str):
+            from . import step as _step  # the registry of the book's steps
+
+            u = _step(u)
+        s = u
         if not s.check().passed:
             raise ValueError(f"step {s.id} is not proven; it cannot be used")
         hyps.append(Hypothesis.from_step(s))
     return Step("claim", 0, name, sp.sympify(lhs), sp.sympify(rhs),
                 justification or "The reader's claim, checked by the book's kernel.",
-                by_rewriting(*READER_TACTICS), hypotheses=tuple(hyps))
+                by_rewriting(*READER_TACTICS), hypotheses=tuple(hyps), least=tuple(least))

@@ -82,25 +82,76 @@ def _sum_of(function, limits):
 
 _BINDERS = (sp.Sum, sp.Product, sp.Integral)
 
+#: Every private symbol the kernel makes (bound indices, copies, stand-ins): a claim that
+#: names one free could be captured by the renaming, so :func:`private_names_in` finds them.
+_PRIVATE: set = set(_KIND_OF) - CLASS_INDICES - SAMPLE_INDICES
+
 
 @functools.cache
 def _private_copy(symbol, k):
     """The k-th private copy of a bound symbol of no known kind (the same on every call)."""
-    return sp.Dummy(symbol.name, **symbol.assumptions0)
+    copy = sp.Dummy(symbol.name, **symbol.assumptions0)
+    _PRIVATE.add(copy)
+    return copy
+
+
+def private_names_in(expr) -> set:
+    """The kernel's private symbols (and any other Dummy) free in ``expr``.
+
+    A Dummy is never the reader's: it comes out of a proof's work, where it was bound.
+    """
+    if not isinstance(expr, sp.Basic):
+        return set()
+    return {s for s in expr.free_symbols if isinstance(s, sp.Dummy) or s in _PRIVATE}
+
+
+class BinderError(ValueError):
+    """A claim binds a name in a way the renaming cannot make sound."""
+
+
+def _limit_variables(expr) -> list:
+    return [lim[0] for lim in expr.limits]
+
+
+def _fresh(symbol, taken):
+    """A private copy of ``symbol`` of no known kind, not in ``taken``."""
+    return next(_private_copy(symbol, k) for k in range(len(taken) + 1) if _private_copy(symbol, k) not in taken)
 
 
 def canonical(expr, _used=frozenset()):
     """Rename every bound index to the first free private symbol of its kind (α-renaming).
 
-    Sound: a private symbol never occurs free in a claim, and one already bound by an
-    enclosing sum is skipped, so no renaming captures anything. Rebuilding the tree also
-    evaluates it (an ``evaluate=False`` display form becomes SymPy's own).
+    Sound: a private symbol never occurs free in a claim (:func:`private_names_in`), and one
+    already bound by an enclosing sum is skipped, so no renaming captures anything. Rebuilding
+    the tree also evaluates it (an ``evaluate=False`` display form becomes SymPy's own).
+
+    Every binder is seen: a sum, product or integral (each limit's bounds are read in the
+    scope of the limits outside it, never its own variable); ``Subs`` is carried out on the
+    renamed expression (so its variable cannot meet a sum's index); the variable of a
+    ``Limit`` becomes a private symbol of no kind (no index rule applies to it). A binder that
+    binds one name twice, and a binder of any other kind (``Lambda``, sets), raise
+    :class:`BinderError`: the claim is refused rather than guessed at.
     """
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(lambda a: canonical(a, _used))
     if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args or isinstance(expr, sp.IndexedBase):
         return expr
+    if isinstance(expr, sp.Subs):
+        inner = canonical(expr.expr, _used)
+        if any(set(der.variables) & set(expr.variables) for der in inner.atoms(sp.Derivative)):
+            raise BinderError("a Subs of a derivative in its own variable: take the derivative first")
+        points = [canonical(p, _used) for p in expr.point]
+        return canonical(inner.xreplace(dict(zip(expr.variables, points, strict=True))), _used)
+    if isinstance(expr, sp.Limit):
+        var = expr.args[1]
+        new = _fresh(var, _used)
+        return sp.Limit(canonical(expr.args[0].xreplace({var: new}), _used | {new}), new,
+                        canonical(expr.args[2], _used), str(expr.args[3]))
     if isinstance(expr, _BINDERS) and all(len(lim) == 3 for lim in expr.limits):
+        names = _limit_variables(expr)
+        if len(set(names)) != len(names):
+            twice = next(v for v in names if names.count(v) > 1)
+            raise BinderError(f"one {type(expr).__name__} binds the name {twice} twice")
         taken = set(_used)
         mapping = {}
         for lim in expr.limits:
@@ -110,14 +161,26 @@ def canonical(expr, _used=frozenset()):
                 kind = range_kind(lim)
             new = next((s for s in _BOUND[kind] if s not in taken), None) if kind else None
             if new is None:  # an index of no known kind, or nested too deep: a fresh one
-                new = next(_private_copy(lim[0], k) for k in range(len(taken) + 1)
-                           if _private_copy(lim[0], k) not in taken)
+                new = _fresh(lim[0], taken)
             mapping[lim[0]] = new
             taken.add(new)
         function = canonical(expr.function.xreplace(mapping), frozenset(taken))
-        limits = [(mapping[lim[0]],) + tuple(sp.sympify(b).xreplace(mapping) for b in lim[1:]) for lim in expr.limits]
+        # Limit k's bounds lie inside limits k+1.. only: they may name those variables (a
+        # triangular sum), never their own (Σ_{d=0}^{d} reads the d outside).
+        limits = []
+        for k, lim in enumerate(expr.limits):
+            outer = {v: mapping[v] for v in names[k + 1:]}
+            limits.append((mapping[lim[0]],) + tuple(canonical(sp.sympify(b).xreplace(outer), _used) for b in lim[1:]))
         return expr.func(function, *limits)
+    if getattr(expr, "bound_symbols", None) or isinstance(expr, (sp.Lambda, _BINDERS)):
+        raise BinderError(f"the kernel does not rename the variables of {type(expr).__name__}: write it without")
     return expr.func(*[canonical(a, _used) for a in expr.args])
+
+
+def _depends_on(limits, k) -> bool:
+    """Whether another limit's bounds name the variable of limit k (a triangular sum)."""
+    var = limits[k][0]
+    return any(var in sp.sympify(b).free_symbols for j, lim in enumerate(limits) if j != k for b in lim[1:])
 
 
 # --------------------------------------------------------------------------
@@ -136,7 +199,7 @@ def _sift_sum(s: sp.Sum) -> sp.Expr:
     for k, limit in enumerate(s.limits):
         var = limit[0]
         kind = range_kind(limit)
-        if kind not in ("class", "sample") or not _constant_bounds(limit):
+        if kind not in ("class", "sample") or not _constant_bounds(limit) or _depends_on(s.limits, k):
             continue
         deltas = [dl for dl in s.function.atoms(sp.KroneckerDelta) if var in dl.free_symbols]
         if not deltas or not all(_sifts_against(dl, var, kind) for dl in deltas):

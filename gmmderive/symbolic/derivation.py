@@ -123,8 +123,10 @@ LAGRANGIAN = Q_S10 + lam * g_constraint
 
 SIMPLEX = Hypothesis("the weights sum to one", sp.Eq(class_sum(pi[d]), 1), source="assumption")
 
-#: ρ is ρ̃ normalized over its row (S7), so each row sums to one: proven as E2.
-ROWS = Hypothesis("every row of ρ sums to one", sp.Eq(class_sum(rho[i, d]), 1), over=(i,), source="E2")
+#: ρ is ρ̃ normalized over its row (S7): each row sums to one. This is what the E-step's ρ is
+#: (a definition of the symbol ρ); E2 proves it of the normalized form written out, which is
+#: another formula, so E2 is not its source.
+ROWS = Hypothesis("every row of ρ sums to one", sp.Eq(class_sum(rho[i, d]), 1), over=(i,), source="definition")
 
 GAMMA = Hypothesis(
     "definition of the class responsibilities", sp.Eq(gamma[c], sample_sum(rho[i, c])), over=(c,), source="definition",
@@ -400,7 +402,8 @@ S11 = Step(
     lhs=sp.Derivative(Q, pi[e]),
     rhs=gamma[e] / pi[e],
     justification=r"$\partial Q / \partial \pi_e = \gamma_e / \pi_e > 0$: $Q$ increases without bound in $\pi$, so the maximization needs $\sum_d \pi_d = 1$.",
-    method=by_procedure(_s11_method, lhs=sp.Derivative(Q, pi[e]), tactics=("diff", "sift", "split_sums")),
+    method=by_procedure(_s11_method, lhs=sp.Derivative(Q, pi[e]), tactics=("diff", "sift", "split_sums"),
+                        spec=(("objective", Q_S10), ("variable", pi[e]), ("positive", True))),
     hypotheses=(GAMMA,),
 )
 
@@ -474,7 +477,10 @@ S17 = Step(
 )
 
 #: S16b for every class: λ = γ_e/π_e with one and the same λ (derived from S16b's proof, general in e).
-STATIONARY_PI = Hypothesis.from_step(S16b, "stationarity in every π_e: λ = γ_e/π_e (S16b)")
+STATIONARY_PI = Hypothesis.from_step(
+    S16b, "stationarity in every π_e: λ = γ_e/π_e (S16b)", over=(e,),
+    assumed="S16b solves ∂Q̂/∂π_e = 0 for one class; Lagrange's method sets it to 0 for every class at once, with one λ",
+)
 
 S18 = Step(
     "S18", 10, "the same λ for every class",
@@ -546,13 +552,16 @@ def _m3_method(step):
         # ρ_{D-1}^{[i]} = 1 - Σ_{c<D-1} ρ_c^{[i]}.
         rows = {rho[ii, dd - 1]: 1 - sum(rho[ii, k] for k in range(dd - 1)) for ii in range(n)}
         gammas = {g[k]: sum(rho[ii, k] for ii in range(n)) for k in range(dd)}
-        for k in range(dd - 1):
+        # every class, the eliminated last one too: π_{D-1} = 1 - Σ_{d<D-1} π_d
+        weights = [sol[0][p[k]] for k in range(dd - 1)]
+        weights.append(1 - sum(weights))
+        for k in range(dd):
             claimed = instantiate(GAMMA.rewrite(step.rhs), n, dd, e=k)
-            found = sol[0][p[k]].subs(gammas)
+            found = weights[k].subs(gammas)
             if sp.simplify((found - claimed).subs(rows)) != 0:
                 return False, (), f"N={n}, D={dd}: π_{k} = {found} differs from the claim"
     sz = ", ".join(f"(N={n}, D={dd})" for n, dd in sizes)
-    return True, (), rf"Eliminating $\pi_{{D-1}}$ and solving $\nabla = 0$ gives $\gamma_e/N$ exactly, for {sz}."
+    return True, (), rf"Eliminating $\pi_{{D-1}}$ and solving $\nabla = 0$ gives $\gamma_e/N$ for every class $e$ (the last one from the constraint), exactly, for {sz}."
 
 
 M3 = Step(
@@ -560,9 +569,10 @@ M3 = Step(
     lhs=pi[e],
     rhs=gamma[e] / N,
     justification=r"An independent check of the Lagrange trick: substitute $\pi_{D-1} = 1 - \sum_{d<D-1} \pi_d$ and maximize without a multiplier.",
-    method=by_procedure(_m3_method, lhs=pi[e], tactics=("solve", "instantiate", "simplify")),
+    method=by_procedure(_m3_method, lhs=pi[e], tactics=("solve", "instantiate", "simplify"),
+                        spec=(("simplex", (pi, class_sum(gamma[c] * sp.log(pi[c]), c), e)),)),
     kind="exact",
-    hypotheses=(ROWS,),
+    hypotheses=(ROWS, GAMMA),
 )
 
 # --------------------------------------------------------------------------
@@ -686,8 +696,10 @@ H1 = Step(
     lhs=sp.MatrixSymbol("H_{\\mu_e \\sigma_e}", 2, 2),
     rhs=sp.Matrix([[-gamma[e] / sigma[e] ** 2, 0], [0, -2 * gamma[e] / sigma[e] ** 2]]),
     justification=r"Second derivatives of $\hat Q$ at $\mu_e$ of S24 and $\sigma_e$ of S29: $-\gamma_e/\sigma_e^2$ and $-2\gamma_e/\sigma_e^2$, no cross term.",
-    method=by_procedure(_hessian_method, lhs=sp.MatrixSymbol("H_{\\mu_e \\sigma_e}", 2, 2), tactics=("diff", "sift", "split_sums")),
-    hypotheses=(GAMMA,),
+    method=by_procedure(_hessian_method, lhs=sp.MatrixSymbol("H_{\\mu_e \\sigma_e}", 2, 2), tactics=("diff", "sift", "split_sums"),
+                        # one sample has no scatter about its own mean: σ_e of S29 would be 0
+                        spec=(("hessian", (LAGRANGIAN, (mu[e], sigma[e]), (S24.rhs, S29.rhs))), ("least_samples", 2))),
+    hypotheses=(GAMMA, SCATTER),  # at σ_e of S29, which needs positive scatter
 )
 
 
@@ -723,7 +735,8 @@ H3 = Step(
     rhs=S29.rhs,
     justification=r"For $\gamma_e > 0$ and positive scatter, $\hat Q$ has one stationary point in $\sigma_e > 0$ and falls to $-\infty$ as $\sigma_e \to 0^+$ and as $\sigma_e \to \infty$.",
     method=by_procedure(_sigma_global_method, lhs=sp.Symbol(r"\operatorname{arg\,max}_{\sigma_e > 0} \hat{Q}"),
-                        tactics=("diff", "solve", "limit", "hypothesis: definition of the class responsibilities")),
+                        tactics=("diff", "solve", "limit", "hypothesis: definition of the class responsibilities"),
+                        spec=(("argmax", (LAGRANGIAN, sigma[e])),)),
     hypotheses=(GAMMA, SCATTER),
 )
 
@@ -887,7 +900,8 @@ W4 = Step(
     lhs=KL,
     rhs=sp.S.Zero,
     justification=r"$\log t \le t - 1$ for $t > 0$, applied to $t_z = p(z \mid x; \theta)/q_z$: $\mathrm{KL} = \sum_z q_z (t_z - 1 - \log t_z) \ge 0$, since $\sum_z q_z t_z = \sum_z p(z \mid x) = 1 = \sum_z q_z$.",
-    method=by_procedure(_kl_method, lhs=KL, tactics=("diff", "solve", "expand_logs", "split_sums", "hypothesis: q is a distribution over the classes")),
+    method=by_procedure(_kl_method, lhs=KL, tactics=("diff", "solve", "expand_logs", "split_sums", "hypothesis: q is a distribution over the classes"),
+                        relation=">="),
     hypotheses=(Q_SIMPLEX,),
     relation=">=",
 )
@@ -1009,12 +1023,31 @@ def _mv_objective(n, k):
     return terms, (m1, m2), (lp, lq, ls)
 
 
+#: For the numeric check: class e's Q in two dimensions for general N, its mean and precision
+#: variables, and the updated mean (see :mod:`~gmmderive.symbolic.crosscheck`).
+_m1, _m2, _lp, _lq, _ls = sp.symbols("m1 m2 lp lq ls", real=True)
+_MV_SPEC = (
+    sample_sum(rho[i, e] * (sp.log(_lp * _ls - _lq**2) / 2
+                            - (_lp * (x1[i] - _m1) ** 2 + 2 * _lq * (x1[i] - _m1) * (x2[i] - _m2)
+                               + _ls * (x2[i] - _m2) ** 2) / 2)),
+    (_m1, _m2), (_lp, _lq, _ls), _MU2,
+)
+
 _MV_SIZES_TEXT = "N = 2 and N = 3 samples, with the class index e symbolic (so for every class and every D)"
+
+
+def _at_samples(expr, n):
+    """``expr`` with N = n and its sums over the samples written out; D and e stay symbolic.
+
+    The claim is for every class and every D, so D is not fixed: a claim that depends on D
+    (the answer times D - 1) keeps D and does not vanish.
+    """
+    return expr.xreplace({N: n}).doit()
 
 
 def _mv_means(step):
     for n in _MV_SAMPLES:
-        claim = instantiate(step.rhs, n, 2)  # e stays free: D does not enter
+        claim = _at_samples(step.rhs, n)
         q_e, (m1, m2), _ = _mv_objective(n, e)
         grad = [sp.diff(q_e, m).xreplace({m1: claim[0], m2: claim[1]}) for m in (m1, m2)]
         if not all(_vanishes(g_) for g_ in grad):
@@ -1026,7 +1059,11 @@ def _mv_covariances(step):
     big_a, big_b, big_c = sp.symbols("A B C", real=True)
     det = big_a * big_c - big_b**2
     for n in _MV_SAMPLES:
-        mean, cov = instantiate(_MU2, n, 2), instantiate(step.rhs, n, 2)  # e stays free
+        mean, cov = _at_samples(_MU2, n), _at_samples(step.rhs, n)
+        # Λ = [[p, q], [q, s]] is symmetric, so its gradient sees only the symmetric part of
+        # the claim: the claim must be symmetric itself (entry (1, 0) is checked too)
+        if not _vanishes(cov[1, 0] - cov[0, 1]):
+            return False, (), f"N={n}: the claimed covariance is not symmetric"
         q_e, (m1, m2), (lp, lq, ls) = _mv_objective(n, e)
         # Λ = Σ^{-1} for Σ = [[A, B], [B, C]], then Σ = the claimed covariance
         at_inverse = {lp: big_c / det, lq: -big_b / det, ls: big_a / det}
@@ -1045,7 +1082,8 @@ MV1 = Step(
     lhs=sp.MatrixSymbol(r"\boldsymbol{\mu}_e", 2, 1),
     rhs=_MU2,
     justification=r"$\nabla_{\mu_e} \sum_i \rho_e^{[i]} \log \mathcal{N}(x^{[i]}; \mu_e, \Sigma_e) = \Sigma_e^{-1} \sum_i \rho_e^{[i]} (x^{[i]} - \mu_e) = 0$: the responsibility-weighted mean, coordinate by coordinate.",
-    method=by_procedure(_mv_means, lhs=sp.MatrixSymbol(r"\boldsymbol{\mu}_e", 2, 1), tactics=("instantiate", "diff")),
+    method=by_procedure(_mv_means, lhs=sp.MatrixSymbol(r"\boldsymbol{\mu}_e", 2, 1), tactics=("instantiate", "diff"),
+                        spec=(("two_dimensional", _MV_SPEC),)),
     kind="exact",
 )
 
@@ -1054,7 +1092,8 @@ MV2 = Step(
     lhs=sp.MatrixSymbol(r"\Sigma_e", 2, 2),
     rhs=_SIGMA2,
     justification=r"Differentiate in the precision $\Lambda_e = \Sigma_e^{-1}$: $\frac12 \gamma_e \Lambda_e^{-1} - \frac12 \sum_i \rho_e^{[i]} (x^{[i]} - \mu_e)(x^{[i]} - \mu_e)^T = 0$, the weighted scatter about the updated mean.",
-    method=by_procedure(_mv_covariances, lhs=sp.MatrixSymbol(r"\Sigma_e", 2, 2), tactics=("instantiate", "diff")),
+    method=by_procedure(_mv_covariances, lhs=sp.MatrixSymbol(r"\Sigma_e", 2, 2), tactics=("instantiate", "diff"),
+                        spec=(("two_dimensional", _MV_SPEC), ("least_samples", 3))),
     kind="exact",
 )
 

@@ -128,7 +128,8 @@ X8_1 = Step(
     lhs=_STATIONARY_SET,
     rhs=sp.EmptySet,
     justification=r"$\gamma_e / \pi_e = 0$ has no solution for $\pi_e > 0$ (SymPy's `solveset`): the unconstrained Q has no maximum in $\pi$.",
-    method=by_procedure(_solutions, lhs=_STATIONARY_SET, tactics=("solveset",)),
+    method=by_procedure(_solutions, lhs=_STATIONARY_SET, tactics=("solveset",),
+                        spec=(("no_root", (gamma[e] / pi[e], pi[e])),)),
 )
 
 _g0, _g1 = sp.symbols("gamma_0 gamma_1", positive=True)
@@ -163,7 +164,8 @@ X9_1 = Step(
     lhs=sp.Matrix([_u, _v, _lam]),
     rhs=sp.Matrix([_g0 / (_g0 + _g1), _g1 / (_g0 + _g1), _g0 + _g1]),
     justification=r"Maximize $\gamma_0 \log u + \gamma_1 \log v$ subject to $u + v = 1$: all three partial derivatives of the Lagrangian vanish at once, and $\lambda$ is the total $\gamma_0 + \gamma_1$.",
-    method=by_procedure(_toy_lagrange, lhs=sp.Matrix([_u, _v, _lam]), tactics=("diff", "solve")),
+    method=by_procedure(_toy_lagrange, lhs=sp.Matrix([_u, _v, _lam]), tactics=("diff", "solve"),
+                        spec=(("stationary", (_g0 * sp.log(_u) + _g1 * sp.log(_v) + _lam * (1 - _u - _v), (_u, _v, _lam))),)),
     kind="case", case="D = 2",
 )
 
@@ -203,7 +205,8 @@ X10_1 = Step(
     lhs=pi[e],
     rhs=(gamma[e] + alpha[e] - 1) / (N + class_sum(alpha[d]) - D),
     justification=r"Add $\sum_d (\alpha_d - 1)\log \pi_d$ to $\hat Q$: the same steps give $\lambda = N + \sum_d \alpha_d - D$ and pseudo-counts $\alpha_e - 1$ added to $\gamma_e$.",
-    method=by_procedure(_map_weights, lhs=pi[e], tactics=("diff", "sift", "split_sums", "hypothesis: definition of the class responsibilities", "hypothesis: every row of ρ sums to one")),
+    method=by_procedure(_map_weights, lhs=pi[e], tactics=("diff", "sift", "split_sums", "hypothesis: definition of the class responsibilities", "hypothesis: every row of ρ sums to one"),
+                        spec=(("simplex", (pi, Q_S10 + _PRIOR, e)),)),
     hypotheses=(GAMMA, ROWS),
 )
 
@@ -227,7 +230,8 @@ X10_2 = Step(
     lhs=pi[e],
     rhs=sample_sum(w[i] * rho[i, e]) / sample_sum(w[i]),
     justification=r"If sample $i$ counts $w_i$ times, $Q$ weights its terms by $w_i$; $\lambda$ becomes $\sum_i w_i$ and $N$ is replaced by the total weight.",
-    method=by_procedure(_weighted_weights, lhs=pi[e], tactics=("diff", "sift", "split_sums", "hypothesis: every row of ρ sums to one")),
+    method=by_procedure(_weighted_weights, lhs=pi[e], tactics=("diff", "sift", "split_sums", "hypothesis: every row of ρ sums to one"),
+                        spec=(("simplex", (pi, sample_sum(class_sum(w[i] * rho[i, c] * sp.log(pi[c]), c)), e)),)),
     hypotheses=(ROWS,),
 )
 
@@ -310,7 +314,8 @@ X16_2 = Step(
     lhs=q[e],
     rhs=p_joint[e] / class_sum(p_joint[d]),
     justification=r"Maximize $\sum_d q_d \log(p_d / q_d)$ subject to $\sum_d q_d = 1$ with a multiplier: $q_e = p(Z=e, x)/p(x)$, the E-step is itself a maximization.",
-    method=by_procedure(_posterior_maximizes_bound, lhs=q[e], tactics=("diff", "sift", "split_sums", "expand_logs")),
+    method=by_procedure(_posterior_maximizes_bound, lhs=q[e], tactics=("diff", "sift", "split_sums", "expand_logs"),
+                        spec=(("simplex", (q, class_sum(q[d] * sp.log(p_joint[d] / q[d])), e)),)),
 )
 
 # -- chapter 19: equal variances ----------------------------------------------------------

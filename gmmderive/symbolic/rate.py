@@ -51,7 +51,7 @@ def _exponentials_as_symbols(expr):
     subs = {}
     for b, ks in groups.items():
         g = sp.gcd(list(ks)) if len(ks) > 1 else next(iter(ks))
-        symbol = sp.Symbol("E" + sp.srepr(b), positive=True)
+        symbol = sp.Dummy("E", positive=True)  # private: a claim cannot name it
         for k in ks:
             subs[sp.exp(k * b)] = symbol ** (k / g)
     return expr.xreplace(subs)

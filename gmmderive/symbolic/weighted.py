@@ -21,7 +21,16 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._step import Hypothesis, Step, by_chain, by_differentiation, by_procedure, by_rewriting, by_solving
+from ._step import (
+    PRIVATE_FUNCTIONS,
+    Hypothesis,
+    Step,
+    by_chain,
+    by_differentiation,
+    by_procedure,
+    by_rewriting,
+    by_solving,
+)
 from ._symbols import D, I, N, c, class_sum, d, e, i, lam, mu, pi, rho, sample_sum, sigma, x
 from ._tactics import expand_logs, sift, split_sums, split_sums_keep_squares, swap_sums
 from .derivation import ROWS, SIMPLEX, _u, g_constraint, joint, mixture
@@ -119,7 +128,10 @@ WT4 = Step(
 )
 
 #: WT4 for every class: λ = Σ_i w_i ρ_d^{[i]} / π_d with one λ (derived from WT4's proof, general in e).
-STATIONARY_PI_W = Hypothesis.from_step(WT4, "stationarity in every π_e, weighted: λ = Σ_i w_i ρ_e^{[i]}/π_e (WT4)")
+STATIONARY_PI_W = Hypothesis.from_step(
+    WT4, "stationarity in every π_e, weighted: λ = Σ_i w_i ρ_e^{[i]}/π_e (WT4)", over=(e,),
+    assumed="WT4 solves ∂Q̂_w/∂π_e = 0 for one class; Lagrange's method sets it to 0 for every class at once, with one λ",
+)
 
 WT5 = Step(
     "WT5", 21, "the trick again: λ = Σ_i w_i",
@@ -249,6 +261,7 @@ def _expand(expr, n, dd, weights):
 
 _ell = sp.Function("ell")
 _value = sp.Wild("value")
+PRIVATE_FUNCTIONS.add(_ell)  # a claim that names ℓ would be compared with the procedure's own
 
 
 def _per_value_terms_kept_whole(expr):
@@ -281,7 +294,8 @@ WT11 = Step(
     lhs_display=Q_w,
     rhs=sp.Sum(class_sum(_repeated_q_summand(c), c), (j, 0, _REPEATED)),
     justification=r"The data set that repeats sample $i$ $w_i$ times has $\sum_i w_i$ values; its $j$-th value is $x^{[r_j]}$, a copy of sample $r_j$, with the same responsibilities. Its Q (S10) is the weighted Q: a weight counts copies.",
-    method=by_procedure(_repetition_method, lhs=Q_W_WITH_CONSTANT, tactics=("instantiate", "expand")),
+    method=by_procedure(_repetition_method, lhs=Q_W_WITH_CONSTANT, tactics=("instantiate", "expand"),
+                        spec=(("repeated", (w, r)),)),
     kind="exact",
 )
 
@@ -290,7 +304,8 @@ WT12 = Step(
     lhs=sample_sum(w[i] * sp.log(mixture(x[i]))),
     rhs=sp.Sum(sp.log(mixture(x[r[j]])), (j, 0, _REPEATED)),
     justification=r"The weighted log-likelihood $\sum_i w_i \log p(x^{[i]}; \theta)$, which EM increases and `gmmderive.log_likelihood(..., sample_weight=w)` computes, is the log-likelihood of the repeated data set.",
-    method=by_procedure(_repetition_method, lhs=sample_sum(w[i] * sp.log(mixture(x[i]))), tactics=("instantiate", "expand")),
+    method=by_procedure(_repetition_method, lhs=sample_sum(w[i] * sp.log(mixture(x[i]))), tactics=("instantiate", "expand"),
+                        spec=(("repeated", (w, r)),)),
     kind="exact",
 )
 
