@@ -20,6 +20,7 @@ import pytest
 import sympy as sp
 
 from gmmderive import symbolic as gs
+from gmmderive.symbolic import crosscheck
 from gmmderive.symbolic import derivation as dv
 from gmmderive.symbolic import exercises as ex
 from gmmderive.symbolic import weighted as wt
@@ -506,7 +507,7 @@ def test_reader_claim_proven_and_refuted_with_leftover():
 
 
 def test_reader_claim_may_use_proven_steps_only():
-    assert gs.claim(lam * pi[d], gamma[d], using=["S16b"]).check().passed
+    assert gs.claim(lam * pi[e], gamma[e], using=["S16b"]).check().passed
     with pytest.raises(ValueError, match="not a general equality"):
         gs.claim(pi[e], gamma[e] / N, using=["M3"])  # M3 is proven for concrete sizes only
 
@@ -581,6 +582,9 @@ def _load_mutant(tmp_path, name, filename, old, new):
     spec = importlib.util.spec_from_file_location(pkg.name, pkg / "__init__.py", submodule_search_locations=[str(pkg)])
     module = importlib.util.module_from_spec(spec)
     sys.modules[pkg.name] = module
+    # the numeric second checker is the package's own, unmutated: it is independent of the
+    # definitions, and its verdicts on the steps a mutation leaves unchanged are reused
+    sys.modules[f"{pkg.name}.crosscheck"] = crosscheck
     try:
         spec.loader.exec_module(module)
     except Exception:
@@ -616,3 +620,257 @@ def test_sift_helper_is_sound_on_nested_class_sums():
     # Σ_c Σ_d I(d=c) f(c, d) = Σ_c f(c, c): both indices are classes
     lhs = sp.Sum(I(d, c) * mu[d] * pi[c], (d, 0, D - 1), (c, 0, D - 1))
     assert is_zero(sift(lhs) - sp.Sum(mu[c] * pi[c], (c, 0, D - 1)))
+
+
+# -- issue #23: where the kernel trusted instead of checking ---------------------------------
+#
+# Each false claim below was accepted before; each comes with a numeric witness computed
+# here by plain Python loops (ordinary sums, no kernel code), and must now be rejected.
+
+_k, _m = sp.symbols("k m", integer=True, nonnegative=True)
+_RNG = np.random.default_rng(23)
+_PI = _RNG.uniform(0.1, 1.0, BIG)
+
+
+def _witness_differs(a, b):
+    assert abs(complex(a) - complex(b)) > 1e-9, "the witness shows no difference: the claim may be true"
+
+
+def _rejected(step_or_claim):
+    proof = step_or_claim.check()
+    assert not proof.passed, "a false claim was proven"
+    assert proof.message
+    return proof
+
+
+def test_subs_binds_its_variable():
+    # Subs(Σ_d I(d=c) π_d, c, D) = Σ_{d<D} I(d=D) π_d = 0, never π_D
+    dd = 4
+    _witness_differs(sum(_PI[k] * (k == dd) for k in range(dd)), _PI[dd])
+    proof = _rejected(gs.claim(sp.Subs(C(I(d, c) * pi[d]), c, D), pi[D]))
+    assert "does not vanish" in proof.message
+    # a Subs that means what the sifting says is still proven
+    assert gs.claim(sp.Subs(C(I(d, c) * pi[d]), c, e), pi[e]).check().passed
+
+
+def test_a_name_bound_twice_is_refused():
+    # SymPy reads Σ_{d<D} Σ_{d<N} as: the outer d is unused, so D Σ_{d<N} I(d=e) π_d
+    n, dd, ev = 3, 4, 1
+    value = sum(sum(_PI[k] * (k == ev) for k in range(n)) for _ in range(dd))
+    _witness_differs(value, n * _PI[ev])
+    proof = _rejected(gs.claim(sp.Sum(I(d, e) * pi[d], (d, 0, N - 1), (d, 0, D - 1)), N * pi[e]))
+    assert "twice" in proof.message
+
+
+def test_sum_limits_that_depend_on_another_index_are_kept():
+    # Σ_m Σ_c Σ_{k=0}^{c} γ_c = D Σ_c (c + 1) γ_c, with γ_c = Σ_i ρ_c^{[i]} and rows summing to one
+    n, dd = 3, 4
+    r = _RNG.uniform(0.1, 1, (n, dd))
+    r /= r.sum(axis=1, keepdims=True)
+    g = r.sum(axis=0)
+    _witness_differs(dd * sum((cc + 1) * g[cc] for cc in range(dd)), n * dd * (dd + 1) / 2)
+    _rejected(gs.claim(sp.Sum(gamma[c], (_k, 0, c), (c, 0, D - 1), (_m, 0, D - 1)), N * D * (D + 1) / 2,
+                       using=["X6.2"]))
+    # sifting may not take an index that a triangular sum's bound still names
+    _rejected(gs.claim(sp.Sum(I(d, e) * pi[d], (_k, 0, d), (d, 0, D - 1)), D * pi[e]))
+
+
+def test_triangular_sums_stay_in_their_order():
+    # Σ_{c<D} Σ_{k≤c} 1 = D (D + 1)/2; moving the class sum inside would free the bound c
+    assert gs.claim(sp.Sum(1, (_k, 0, c), (c, 0, D - 1)), D * (D + 1) / 2).check().passed
+    dd, cv = 3, 0  # the free c of the claim is any class: take c = 0
+    _witness_differs(sum(k + 1 for k in range(dd)), dd * (cv + 1))
+    _rejected(gs.claim(sp.Sum(1, (_k, 0, c), (c, 0, D - 1)), D * (c + 1)))
+
+
+def test_a_private_index_from_a_proof_cannot_be_captured():
+    from gmmderive.symbolic._tactics import _BOUND
+
+    private = _BOUND["class"][0]  # prints as d; free here, it is some class, say 0
+    _witness_differs(_PI[0] / _PI[:3].sum(), 1)  # π_0 of three normalized weights is not 1
+    proof = _rejected(gs.claim(C(I(d, private) * pi[d]), 1, using=[dv.SIMPLEX]))
+    assert "private" in proof.message
+    # one taken from a proof's work, as a reader would
+    work = gs.step("S14").check().work[0][1]
+    taken = sorted(work.atoms(sp.Dummy), key=str)[0]
+    _rejected(gs.claim(pi[taken], pi[taken] + 0 * pi[e] + 1))
+
+
+def test_sums_that_run_backwards_are_refused():
+    # Σ_{d=2}^{D-1} 1 is 0 at D = 1 (an empty sum), but SymPy's Karr convention gives -1 = D - 2
+    _witness_differs(sum(1 for _ in range(2, 1)), 1 - 2)
+    proof = _rejected(gs.claim(sp.Sum(1, (d, 2, D - 1)), D - 2))
+    assert "backwards" in proof.message and "_" not in proof.message.split("over")[1].split()[0]
+    # with its range stated, the claim is true and proven
+    stated = gs.claim(sp.Sum(1, (d, 2, D - 1)), D - 2, least=((D, 2),))
+    assert stated.check().passed and "D ≥ 2" in stated.kind_label
+
+
+def test_positivity_carried_by_a_symbol_is_listed():
+    # γ_e > 0 is declared on the symbol: 0^γ_e = 0 follows, and the audit says what was assumed
+    proof = gs.claim(sp.Pow(0, gamma[e], evaluate=False), 0).check()
+    assert proof.passed
+    assert any("γ_c > 0" in a for a in proof.audit()["assumptions"])
+
+
+def test_a_solving_step_is_a_root_for_its_class_only():
+    # X11.1: m is the root for class e. It is not every class's mean.
+    m_ = ex._m
+    r = _RNG.uniform(0.1, 1, (5, 2))
+    xs = _RNG.normal(0, 2, 5)
+    _witness_differs((r[:, 0] * xs).sum() / r[:, 0].sum(), (r[:, 1] * xs).sum() / r[:, 1].sum())
+    _rejected(gs.claim(m_, S(rho[i, c] * x[i]) / S(rho[i, c]), using=["X11.1"]))
+    assert gs.claim(m_, S(rho[i, e] * x[i]) / S(rho[i, e]), using=["X11.1"]).check().passed
+    # S16b likewise: λ = γ_e/π_e for its class; every class needs the stated assumption
+    _rejected(gs.claim(lam * pi[d], gamma[d], using=["S16b"]))
+    assert gs.claim(lam * pi[d], gamma[d], using=[dv.STATIONARY_PI]).check().passed
+    with pytest.raises(ValueError, match="assumed="):
+        gs.Hypothesis.from_step(gs.step("S16b"), over=(e,))
+    assert dv.STATIONARY_PI.assumed and gs.step("S18").check().audit()["assumptions"]
+
+
+@pytest.mark.parametrize("label", ["last class", "one class only"])
+def test_m3_checks_every_class(label):
+    # γ_e/N (1 + I(e = D-1)) is 2γ_{D-1}/N for the last class
+    rhs = gamma[e] / N * (1 + I(e, D - 1)) if label == "last class" else gamma[e] / N * (1 + I(e, 0))
+    g, n = 1.3, 5
+    _witness_differs(2 * g / n, g / n)
+    _rejected(gs.step("M3").with_rhs(rhs))
+
+
+def test_two_dimensional_updates_hold_for_every_d():
+    mv1, mv2 = gs.step("MV1"), gs.step("MV2")
+    _witness_differs(2 * 1.7, 1.7)  # at D = 3, (D - 1) times an entry is twice it
+    _rejected(mv1.with_rhs(mv1.rhs * (D - 1)))
+    _rejected(mv2.with_rhs(mv2.rhs * (D - 1)))
+    # MV2 never looked at entry (1, 0): a claim with 0 there was accepted
+    lopsided = mv2.rhs.copy()
+    lopsided[1, 0] = 0
+    xs1, xs2, r = _RNG.normal(0, 1, 3), _RNG.normal(0, 1, 3), _RNG.uniform(0.1, 1, 3)
+    m1, m2 = (r * xs1).sum() / r.sum(), (r * xs2).sum() / r.sum()
+    _witness_differs((r * (xs1 - m1) * (xs2 - m2)).sum() / r.sum(), 0)
+    assert "symmetric" in _rejected(mv2.with_rhs(lopsided)).message
+
+
+def test_procedures_private_names_are_refused():
+    # WT12 compared ℓ(x), its own stand-in for log p(x), with a claim that named ℓ
+    wt12 = gs.step("WT12")
+    ell_claim = sp.Sum(wt._ell(x[wt.r[wt.j]]), (wt.j, 0, wt._REPEATED))
+    _witness_differs(_exact_value(wt12.lhs), 0)  # with ℓ = 0 the claim is 0, the log-likelihood is not
+    assert "private" in _rejected(wt12.with_rhs(ell_claim)).message
+    # EM1 wrote each exponential as a symbol named after it: a claim could name that symbol
+    em1 = gs.step("EM1")
+    b = sorted(sp.diff(gs.rate.RHO_0, mu[0]).atoms(sp.exp), key=sp.default_sort_key)[0].args[0].as_coeff_Mul()[1]
+    named = sp.Symbol("E" + sp.srepr(b), positive=True)
+    _witness_differs(1.0, 0.5)  # E_b = 1 while exp(b) = 1/2: E_b − exp(b) ≠ 0
+    _rejected(em1.with_rhs(em1.rhs + named - sp.exp(b)))
+
+
+def test_a_hypothesis_that_names_a_step_must_be_its_theorem():
+    fake = gs.Hypothesis("λ = N (S19)", sp.Eq(lam, D), source="S19")
+    _witness_differs(5, 2)  # λ = N = 5 samples, D = 2 classes
+    proof = _rejected(gs.claim(lam, D, using=[fake]))
+    assert "not that step's theorem" in proof.message
+    # a theorem altered after the kernel made it is no longer one
+    altered = dataclasses.replace(dv.LAMBDA_IS_N, statement=sp.Eq(lam, D))
+    _rejected(gs.claim(lam, D, using=[altered]))
+    # the same fact as an assumption is used, and the audit says it was assumed
+    assumed = gs.Hypothesis("λ = D, assumed", sp.Eq(lam, D))
+    proof = gs.claim(lam, D, using=[assumed]).check()
+    assert proof.passed and any("λ = D, assumed" in a for a in proof.audit()["assumptions"])
+
+
+def test_a_hypothesis_that_contradicts_the_symbols_is_refused():
+    minus_one = gs.Hypothesis("π_c = -1", sp.Eq(pi[c], -1, evaluate=False), over=(c,))
+    assert _PI.min() > 0  # π > 0 is declared: no value satisfies π_c = -1
+    assert "contradicts" in _rejected(gs.claim(pi[c] + 1, 0, using=[minus_one])).message
+    negative_gamma = gs.Hypothesis("π_c = -γ_c", sp.Eq(pi[c], -gamma[c], evaluate=False), over=(c,))
+    _rejected(gs.claim(pi[c] + gamma[c], 0, using=[negative_gamma]))
+    not_an_index = gs.Hypothesis("λ = N over N", sp.Eq(lam, N), over=(N,))
+    assert "not an index" in _rejected(gs.claim(lam, N, using=[not_an_index])).message
+
+
+def test_an_inequality_step_cannot_become_an_equality():
+    w4 = gs.step("W4")
+    qv = np.array([0.2, 0.8])
+    post = np.array([0.6, 0.4])
+    _witness_differs((qv * np.log(qv / post)).sum(), 0)  # KL > 0 when q is not the posterior
+    assert "not lhs = rhs" in _rejected(dataclasses.replace(w4, relation="=")).message
+
+
+def test_solving_needs_every_root():
+    s = sigma[e]
+    # sin σ = 0 has the positive roots π, 2π, ...: "the unique positive root" is false
+    assert abs(np.sin(2 * np.pi)) < 1e-12 and abs(np.sin(np.pi)) < 1e-12
+    step = gs.Step("root", 0, "the unique positive root", s, sp.pi, "", dv.by_solving(sp.sin(s), s))
+    assert "may miss roots" in _rejected(step).message
+    # two admissible roots of a polynomial: neither is "the" root
+    assert (-1.0) ** 2 - 1 == 0 and 1.0**2 - 1 == 0
+    two = gs.Step("root", 0, "the root", gs.X, sp.S.One, "", dv.by_solving(gs.X**2 - 1, gs.X))
+    assert "one admissible root" in _rejected(two).message
+
+
+def test_sum_rule_needs_the_same_bounds():
+    # Σ_{d=0}^{D} π_d = 1 + π_D with the weights on the simplex
+    _witness_differs(1 + _PI[4], 1)
+    _rejected(gs.claim(sp.Sum(pi[d], (d, 0, D)), 1, using=[dv.SIMPLEX]))
+
+
+def test_rewrite_keeps_the_index_kind():
+    # γ_c = Σ_i ρ_c^{[i]} for classes c only: N is no class, so γ_N is a free value
+    _witness_differs(1.7, _RNG.uniform(0.1, 1, 3).sum() + 5)
+    _rejected(gs.claim(gamma[N], S(rho[i, N]), using=[dv.GAMMA]))
+
+
+def test_proofs_are_made_by_the_kernel_only():
+    failed = gs.step("S20").with_rhs(gamma[e]).check()
+    assert not failed.passed
+    with pytest.raises(TypeError, match="Step.check"):
+        gs.Proof(failed.step, True, "general", 0.0)
+    with pytest.raises(TypeError, match="Step.check"):
+        dataclasses.replace(failed, passed=True)
+    import copy
+
+    forged = copy.copy(failed)
+    object.__setattr__(forged, "passed", True)
+    assert not forged.passed  # a proof the kernel did not issue is not proven
+    assert gs.step("S20").check().passed
+
+
+def test_binders_the_kernel_cannot_rename_are_refused():
+    from gmmderive.symbolic._tactics import canonical, index_kind
+
+    _rejected(gs.claim(sp.Lambda(c, C(I(d, c) * pi[d])), sp.Lambda(c, pi[c])))
+    # a limit's variable becomes a private symbol of no kind: no index rule applies to it
+    renamed = canonical(sp.Limit(C(I(d, c) * pi[d]), c, D))
+    assert c not in renamed.free_symbols and index_kind(renamed.args[1]) is None
+    # a derivative in an index is refused (an index takes integer values)
+    _rejected(gs.claim(sp.Derivative(C(I(d, c) * pi[d]), c), 0))
+
+
+# -- the second checker: numbers, independently of the kernel --------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda: gs.claim(sp.Sum(1, (d, 2, D - 1)), D - 2, least=((D, 1),)),
+    lambda: gs.step("M3").with_rhs(gamma[e] / N * (1 + I(e, D - 1))),
+    lambda: gs.step("MV1").with_rhs(gs.step("MV1").rhs * (D - 1)),
+    lambda: gs.claim(ex._m, S(rho[i, c] * x[i]) / S(rho[i, c]), using=["X11.1"]),
+    lambda: dataclasses.replace(gs.step("W4"), relation="=", method=dv.by_procedure(
+        lambda s: (True, (), ""), lhs=dv.KL)),
+    lambda: gs.step("S29").with_rhs(gs.step("S29").rhs ** 2),
+    lambda: gs.step("G1").with_rhs(sp.Rational(101, 100)),
+    lambda: gs.step("S14").with_rhs(-gs.step("S14").rhs),
+    lambda: gs.step("H1").with_rhs(-gs.step("H1").rhs),
+    lambda: gs.step("X10.1").with_rhs((gamma[e] + ex.alpha[e]) / (N + C(ex.alpha[d]))),
+    lambda: gs.step("WT12").with_rhs(gs.step("WT12").lhs.xreplace({w[i]: 1})),
+    lambda: gs.claim(pi[c] + 1, 0, using=[gs.Hypothesis("π_c = -1", sp.Eq(pi[c], -1, evaluate=False), over=(c,))]),
+], ids=["Karr", "M3-last", "MV1-(D-1)", "X11.1-every-class", "W4-equality", "S29-squared", "G1-1.01",
+        "S14-sign", "H1-sign", "X10.1-no-D", "WT12-unweighted", "contradiction"])
+def test_numeric_check_alone_rejects_false_claims(make):
+    """The second checker, asked directly, disagrees with each false claim (whatever the kernel says)."""
+    from gmmderive.symbolic.crosscheck import cross_examine
+
+    agree, report = cross_examine(make())
+    assert not agree, report
+    assert report

@@ -29,6 +29,8 @@ def test_every_step_is_proven(step):
     proof = step.check()
     assert proof.passed, proof.message
     assert proof.kind == step.kind in gs.KINDS
+    # checked twice: the independent numeric check evaluated the claim and agrees
+    assert proof.numeric.startswith("agrees numerically"), proof.numeric
 
 
 def test_lecture_steps_are_all_there():

@@ -1,0 +1,159 @@
+"""Mutation testing of the proof kernel: every side condition of every rule is needed.
+
+Each mutant below removes or weakens one side condition of a rewrite rule or of the claim
+checks in ``gmmderive/symbolic/_tactics.py`` and ``_step.py``. For each, a claim whose
+*symbolic* verdict (the kernel alone, without the numeric second checker, which would catch
+most of these on its own) flips under the mutant: a false claim accepted (it has a numeric
+witness in ``tests/test_adversarial.py``) or a true claim rejected. A mutant that no claim
+can tell apart from the kernel is listed in :data:`EQUIVALENT`, with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from gmmderive.symbolic import _step as kernel
+
+PACKAGE = Path(kernel.__file__).resolve().parent
+
+
+def _private_of(k):
+    """A private bound index of the kernel module ``k`` (its own _tactics)."""
+    return sys.modules[k.__name__.rsplit(".", 1)[0] + "._tactics"]._BOUND["class"][0]
+
+
+def _claims(k):
+    """The claims of the mutants, built with the (possibly mutant) kernel ``k``."""
+    from gmmderive.symbolic import _symbols as s
+
+    N, D, c, d, e, i = s.N, s.D, s.c, s.d, s.e, s.i  # noqa: N806
+    I, pi, gamma, rho, mu, sigma, lam = s.I, s.pi, s.gamma, s.rho, s.mu, s.sigma, s.lam  # noqa: E741, N806
+    kk, mm = sp.symbols("k m", integer=True, nonnegative=True)
+    C = lambda f, v=d: sp.Sum(f, (v, 0, D - 1))  # noqa: E731, N806
+    simplex = k.Hypothesis("the weights sum to one", sp.Eq(C(pi[d]), 1))
+    gamma_def = k.Hypothesis("γ", sp.Eq(gamma[c], sp.Sum(rho[i, c], (i, 0, N - 1))), over=(c,))
+    gammas_sum_to_n = k.Hypothesis("Σγ = N", sp.Eq(C(gamma[d]), N))
+    return {
+        "sum rule: same bounds": (k.claim(sp.Sum(pi[d], (d, 0, D)), 1, using=[simplex]), False),
+        "sum rule: dependent limits": (
+            k.claim(sp.Sum(gamma[c], (kk, 0, c), (c, 0, D - 1), (mm, 0, D - 1)), N * D * (D + 1) / 2,
+                    using=[gammas_sum_to_n]), False),
+        "wildcard rewrite: index kind": (k.claim(gamma[N], sp.Sum(rho[i, N], (i, 0, N - 1)), using=[gamma_def]), False),
+        "sifting: index kind": (k.claim(C(I(d, i) * pi[d]), pi[i]), False),
+        "sifting of a product: positive base": (k.claim(sp.Product(mu[d] ** I(d, e), (d, 0, D - 1)), mu[e]), False),
+        "swap: constant bounds": (k.claim(sp.Sum(1, (kk, 0, c), (c, 0, D - 1)), D * (D + 1) / 2), True),
+        "solving: one admissible root": (
+            k.Step("r", 0, "the root", s.X, sp.S.NegativeOne, "", k.by_solving(s.X**2 - 1, s.X)), False),
+        "solving: all roots": (
+            k.Step("r", 0, "σ", sigma[e], sp.pi, "", k.by_solving(sp.sin(sigma[e]), sigma[e])), False),
+        "claim: a name bound twice": (k.claim(sp.Sum(I(d, e) * pi[d], (d, 0, N - 1), (d, 0, D - 1)), N * pi[e]), False),
+        # a Subs is carried out on the renamed expression; without that it is refused whole
+        "claim: Subs binds": (k.claim(sp.Subs(C(I(d, c) * pi[d]), c, e), pi[e]), True),
+        "claim: private names": (
+            k.claim(C(I(d, _private_of(k)) * pi[d]), 1, using=[simplex]), False),
+        "claim: backwards sums": (k.claim(sp.Sum(1, (d, 2, D - 1)), D - 2), False),
+        "claim: the relation proven": (
+            k.Step("r", 0, "KL", pi[e], pi[e] - 1, "", k.by_procedure(lambda st: (True, (), ""), lhs=pi[e],
+                                                                      relation=">=")), False),
+        "hypothesis: forged source": (
+            k.claim(lam, D, using=[k.Hypothesis("λ = N (S19)", sp.Eq(lam, D), source="S19")]), False),
+        "hypothesis: contradiction": (
+            k.claim(pi[c] + 1, 0, using=[k.Hypothesis("π", sp.Eq(pi[c], -1, evaluate=False), over=(c,))]), False),
+    }
+
+
+#: (name, file, old, new): one side condition removed or weakened.
+MUTANTS = [
+    ("sum rule: same bounds", "_step.py", "if tuple(lim[1:]) != (lo, hi):", "if False:"),
+    ("sum rule: dependent limits", "_step.py", "if _depends_on(s.limits, k):  # another", "if False:  # another"),
+    ("wildcard rewrite: index kind", "_step.py", "properties=[lambda a, kind=kind: index_kind(a) == kind]",
+     "properties=[]"),
+    ("sifting: index kind", "_tactics.py", "return other is not None and other != var and index_kind(other) == kind",
+     "return other is not None and other != var"),
+    ("sifting of a product: positive base", "_tactics.py",
+     "    if base.is_positive is not True:\n        return p\n", ""),
+    ("swap: constant bounds", "_tactics.py",
+     "    if len(s.limits) < 2 or not all(_constant_bounds(lim) for lim in s.limits):\n        return s\n    order",
+     "    if len(s.limits) < 2:\n        return s\n    order"),
+    ("solving: one admissible root", "_step.py", "if len(admissible) != 1:", "if len(admissible) == 0:"),
+    ("solving: all roots", "_step.py", "if not numerator.is_polynomial(unknown) or sp.degree(numerator, unknown) > 4:",
+     "if False:"),
+    ("claim: a name bound twice", "_tactics.py", "        if len(set(names)) != len(names):", "        if False:"),
+    ("claim: Subs binds", "_tactics.py", "    if isinstance(expr, sp.Subs):", "    if False:"),
+    ("claim: private names", "_step.py", "        private = private_names_in(a)\n", "        private = set()\n"),
+    ("claim: backwards sums", "_step.py", "                if not count.is_nonnegative:", "                if False:"),
+    ("claim: the relation proven", "_step.py", "        if self.relation != self.method.relation:",
+     "        if False:"),
+    ("hypothesis: forged source", "_step.py", "    if h.source not in _GIVEN:\n        step = _THEOREMS",
+     "    if False:\n        step = _THEOREMS"),
+    ("hypothesis: contradiction", "_step.py", "        if difference.is_zero is False:", "        if False:"),
+]
+
+#: Side conditions no claim can tell apart, and why (the mutants were tried and survive).
+EQUIVALENT = {
+    "sifting: constant bounds (_sift_sum)": "range_kind already asks for the bounds (0, D-1) or (0, N-1)",
+    "sifting: dependent limits (_sift_sum)": "the freed index is a private symbol: the leftover names it, no claim can",
+    "sum rule: the matched index stays bound (m.values())": "no hypothesis's pattern matches an index of another kind",
+    "sum rule: the rest is free of the index": "the leftover would name a private symbol, which no claim can",
+    "split: the inner sum has constant bounds (_split_one)": "the inner sum's limits stay inside the outer ones",
+    "separate: constant bounds (_separate)":
+        "both sides of a claim separate alike; the leftover names a private symbol",
+    "constant sums: constant bounds": "a sum that could run backwards is refused before (claim: backwards sums)",
+    "solving: the root is positive (admissible)": "SymPy's solve already drops roots that contradict the "
+    "unknown's declared sign, and a root of unknown sign fails the 'undecided' check before",
+}
+
+
+def _mutant_kernel(tmp_path, name, filename, old, new):
+    """The kernel modules (_symbols, _tactics, _printing, _step) with one mutation, as a fresh package."""
+    pkg_name = f"kernel_mutant_{abs(hash(name)) % 10**8}"
+    pkg_dir = tmp_path / pkg_name
+    pkg_dir.mkdir()
+    for f in ("_symbols.py", "_tactics.py", "_printing.py", "_step.py", "crosscheck.py"):
+        shutil.copy(PACKAGE / f, pkg_dir / f)
+    target = pkg_dir / filename
+    text = target.read_text()
+    assert text.count(old) == 1, f"mutation {name!r} does not apply"
+    target.write_text(text.replace(old, new))
+    package = types.ModuleType(pkg_name)
+    package.__path__ = [str(pkg_dir)]
+    sys.modules[pkg_name] = package
+    spec = importlib.util.spec_from_file_location(f"{pkg_name}._step", pkg_dir / "_step.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module, pkg_name
+
+
+def _symbolic_verdict(step) -> bool:
+    """The kernel's verdict alone: the claim checks, then the proof method (no numeric check)."""
+    try:
+        return not step._malformed() and bool(step.method(step)[0])
+    except Exception:  # a crash is a rejection
+        return False
+
+
+@pytest.mark.parametrize("name,filename,old,new", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_kernel_mutant_is_killed(tmp_path, name, filename, old, new):
+    # the claim is judged as expected by the kernel itself ...
+    claim, expected = _claims(kernel)[name]
+    assert _symbolic_verdict(claim) is expected, f"{name}: the kernel itself misjudges the claim"
+    # ... and the other way by the mutant
+    module, pkg_name = _mutant_kernel(tmp_path, name, filename, old, new)
+    try:
+        mutant_claim, _ = _claims(module)[name]
+        assert _symbolic_verdict(mutant_claim) is not expected, f"the mutant '{name}' survives"
+    finally:
+        for k in [k for k in sys.modules if k.startswith(pkg_name)]:
+            del sys.modules[k]
+
+
+def test_every_mutant_has_a_claim():
+    assert {m[0] for m in MUTANTS} == set(_claims(kernel))
