@@ -778,6 +778,16 @@ def test_a_hypothesis_that_names_a_step_must_be_its_theorem():
     assumed = gs.Hypothesis("λ = D, assumed", sp.Eq(lam, D))
     proof = gs.claim(lam, D, using=[assumed]).check()
     assert proof.passed and any("λ = D, assumed" in a for a in proof.audit()["assumptions"])
+    assert "proven, assuming λ = D, assumed" in proof.summary()  # the verdict shows it
+
+
+def test_the_books_assumptions_are_listed():
+    # HOL's axioms(): every hypothesis the book takes as given, none of them hidden
+    given = gs.axioms()
+    assert {dv.SIMPLEX, dv.ROWS, dv.GAMMA, dv.SCATTER, dv.STATIONARY_PI, dv.Q_SIMPLEX} <= set(given)
+    assert all(h.source in ("definition", "assumption", "condition") or h.assumed for h in given)
+    # no step of the book is "proven, assuming" something the book does not list
+    assert not [p.summary() for p in gs.verify(10) if "assuming" in p.summary()]
 
 
 def test_a_hypothesis_that_contradicts_the_symbols_is_refused():

@@ -15,6 +15,7 @@ import multiprocessing
 
 from ._printing import LectureLatexPrinter, init_printing, latex
 from ._step import KINDS, Hypothesis, Proof, ProofError, Step, claim
+from ._step import book_axioms as axioms
 from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
 from .derivation import CHAPTERS, LAGRANGIAN, STEPS
 from .exercises import EXERCISES
@@ -65,7 +66,7 @@ def audit(chapter: int | None = None, jobs: int = 1) -> list:
 
 
 __all__ = [
-    "ALL_STEPS", "EXERCISES", "audit", "claim", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN",
+    "ALL_STEPS", "EXERCISES", "audit", "axioms", "claim", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN",
     "LectureLatexPrinter", "N", "Proof",
     "ProofError", "Q", "Q_hat", "STEPS", "Step", "X", "c", "d", "e", "gamma", "i", "init_printing",
     "lam", "latex", "mu", "normal_pdf", "pi", "rho", "rho_tilde", "sigma", "step", "steps", "verify",

@@ -266,8 +266,15 @@ class Proof:
         return self.passed
 
     def summary(self) -> str:
-        """One line: id, chapter, name, kind, result."""
+        """One line: id, chapter, name, kind, result, and the reader's own assumptions if any.
+
+        A hypothesis of the book is listed by :func:`~gmmderive.symbolic.axioms`; any other
+        one taken as given (a reader's ``Hypothesis``) is named here: "proven, assuming h".
+        """
         status = "proven" if self.passed else "FAILED"
+        own = [h.name for h in self.step.hypotheses if h.source in _GIVEN and h not in book_axioms()]
+        if own and self.passed:
+            status += ", assuming " + "; ".join(own)
         return f"{self.step.id} (chapter {self.step.chapter}) {self.step.name}: {status} ({self.step.kind_label})"
 
     def audit(self) -> dict:
@@ -606,6 +613,22 @@ def _hypothesis_problem(h) -> str:
     elif h.statement.lhs.is_positive is False:
         return "it contradicts what its symbols are declared to be"
     return ""
+
+
+def book_axioms() -> tuple:
+    """Every hypothesis the book takes as given (definitions, assumptions, conditions, and
+    theorems used beyond their range), from the modules that define the steps: HOL's ``axioms()``."""
+    import importlib
+
+    found = []
+    for name in ("derivation", "exercises", "weighted", "rate"):
+        module = importlib.import_module(f"{__package__}.{name}")
+        for value in vars(module).values():
+            candidates = value.hypotheses if isinstance(value, Step) else (value,)
+            for h in candidates:
+                if isinstance(h, Hypothesis) and (h.source in _GIVEN or h.assumed) and h not in found:
+                    found.append(h)
+    return tuple(found)
 
 
 def _assumptions_of(h) -> list:
