@@ -701,6 +701,7 @@ def test_sums_that_run_backwards_are_refused():
     _witness_differs(sum(1 for _ in range(2, 1)), 1 - 2)
     proof = _rejected(gs.claim(sp.Sum(1, (d, 2, D - 1)), D - 2))
     assert "backwards" in proof.message and "_" not in proof.message.split("over")[1].split()[0]
+    _rejected(gs.claim(sp.Matrix([sp.Sum(1, (d, 2, D - 1))]), sp.Matrix([D - 2])))  # in a matrix too
     # with its range stated, the claim is true and proven
     stated = gs.claim(sp.Sum(1, (d, 2, D - 1)), D - 2, least=((D, 2),))
     assert stated.check().passed and "D ≥ 2" in stated.kind_label

@@ -561,7 +561,9 @@ def _backward_sums(expr, step) -> str:
     reader means: the claim must state a range where every sum runs forwards. Inside a sum,
     its index is at least its lower bound (a triangular sum Σ_{k=0}^{c} is never backwards).
     """
-    if not isinstance(expr, sp.Basic) or isinstance(expr, sp.MatrixBase):
+    if isinstance(expr, sp.MatrixBase):
+        return next((p for p in (_backward_sums(v, step) for v in expr) if p), "")
+    if not isinstance(expr, sp.Basic):
         return ""
     at_least = {N: step.minimum(N) + sp.Dummy("n", integer=True, nonnegative=True),
                 D: step.minimum(D) + sp.Dummy("d", integer=True, nonnegative=True)}
