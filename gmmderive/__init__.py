@@ -7,6 +7,7 @@ SymPy.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._engine import EngineWarning
 from .core import (
     DegenerateComponentWarning,
     class_responsibilities,
@@ -20,7 +21,6 @@ from .core import (
     responsibilities,
     unnormalized_responsibilities,
 )
-from .estimator import GaussianMixture1D
 from .fit import ConvergenceWarning, FitResult, em_path, fit, initial_params
 from .params import GMMParams
 
@@ -32,6 +32,7 @@ except PackageNotFoundError:  # imported from a source tree that was never insta
 __all__ = [
     "ConvergenceWarning",
     "DegenerateComponentWarning",
+    "EngineWarning",
     "FitResult",
     "GMMParams",
     "GaussianMixture1D",
@@ -49,3 +50,18 @@ __all__ = [
     "responsibilities",
     "unnormalized_responsibilities",
 ]
+
+
+def __getattr__(name: str):
+    # The estimator is imported on first use: with scikit-learn installed it derives from
+    # scikit-learn's base classes, whose import (0.7 s) `import gmmderive` should not pay.
+    if name == "GaussianMixture1D":
+        from .estimator import GaussianMixture1D
+
+        globals()["GaussianMixture1D"] = GaussianMixture1D  # found directly from now on
+        return GaussianMixture1D
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"GaussianMixture1D"})

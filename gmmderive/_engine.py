@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import warnings
 
 ENGINES = ("numba", "numpy")
@@ -16,6 +17,22 @@ ENGINES = ("numba", "numpy")
 
 class EngineWarning(UserWarning):
     """fit runs on the slower NumPy engine because numba is not installed."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first line outside gmmderive.
+
+    For the function that calls :func:`warnings.warn`: a fixed level is right for one path only,
+    and the engine is first loaded on many (fit, the estimator, the pre-runs, Dask's chunks).
+    (Python 3.12's ``skip_file_prefixes`` does this; 3.11 is supported.)
+    """
+    frame, level = sys._getframe(1), 1  # the caller of this function: the one that warns
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 @functools.cache
@@ -29,7 +46,7 @@ def _load(choice: str):
                                  "pip install 'gmmderive[fast]'") from None
             warnings.warn("numba is not installed: gmmderive.fit uses the NumPy engine, several times "
                           "slower (pip install 'gmmderive[fast]' for the fused pass)", EngineWarning,
-                          stacklevel=4)
+                          stacklevel=user_stacklevel())
         else:
             return _fused
     from . import _numpy_engine

@@ -104,3 +104,24 @@ def test_fit_works_where_numba_cannot_cache():
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[0] == "False"
     assert "Traceback" not in out.stderr
+
+
+def test_the_no_numba_warning_points_at_the_user_s_line_and_is_exported():
+    # It pointed at gmmderive/_runs.py:210; the class is public (gmmderive.EngineWarning), so a
+    # user can filter it. The first fit may come through the estimator, or from a thread.
+    out = _python("""
+        import sys, warnings
+        sys.modules["numba"] = None
+        import numpy as np, gmmderive as g
+        from gmmderive import EngineWarning
+        x = np.r_[np.arange(10.0), np.arange(10.0) + 30]
+        for call in (lambda: g.GaussianMixture1D(2).fit(x), lambda: g.fit(x, 2, init="quantile")):
+            g._engine._load.cache_clear()  # the warning is said once per process: say it again
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                call()
+            said = [w for w in caught if issubclass(w.category, EngineWarning)]
+            print(len(said), said[0].filename, said[0].lineno)
+    """)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["1 <string> 7", "1 <string> 7"]  # the lambdas of line 7
