@@ -385,7 +385,7 @@ def _fit(args) -> int:
         model = GaussianMixture1D(
             args.k,
             n_init=args.n_init,
-            seed=args.seed,
+            random_state=args.seed,
             equal_variance=args.equal_variance,
             accelerate=not args.plain_em,
         )

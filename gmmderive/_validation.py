@@ -247,3 +247,38 @@ def check_seed(seed) -> np.random.Generator:
     if seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed}")
     return np.random.default_rng(int(seed))
+
+
+def check_random_state(random_state, name: str = "random_state") -> np.random.Generator:
+    """A NumPy Generator from what scikit-learn's ``random_state`` takes, and NumPy's newer kinds.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.RandomState, Generator, SeedSequence or BitGenerator
+        - an int >= 0 or a SeedSequence: a new Generator seeded with it (the same draws every time);
+        - a Generator or a BitGenerator: drawn from, so it moves on (as scikit-learn's RandomState);
+        - a RandomState: a seed is drawn from it, so the same state gives the same draws and it moves on;
+        - None (or the ``np.random`` module): as a RandomState, NumPy's global one, which
+          ``np.random.seed`` sets (scikit-learn's meaning of None).
+    name : str
+        The parameter's name in the error message.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(random_state)
+    if random_state is None or random_state is np.random or isinstance(random_state, np.random.RandomState):
+        # The fit draws from a Generator: 128 bits of its seed come from the RandomState
+        # (np.random.randint is the global one's).
+        draw = np.random.randint if random_state is None or random_state is np.random else random_state.randint
+        return np.random.default_rng(draw(2**32, size=4, dtype=np.uint32))
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise ValueError(f"{name} must be None, an int >= 0, or a numpy RandomState, Generator, SeedSequence "
+                         f"or BitGenerator; got {random_state!r}")
+    if random_state < 0:
+        raise ValueError(f"{name} must be >= 0, got {random_state}")
+    return np.random.default_rng(int(random_state))  # as seed=int: the same starts as gmmderive.fit(seed=int)

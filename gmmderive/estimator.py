@@ -1,25 +1,36 @@
-"""A scikit-learn-style estimator around :func:`gmmderive.fit`.
+"""A scikit-learn estimator around :func:`gmmderive.fit`.
 
-It follows scikit-learn's conventions (fit/predict/score, trailing-underscore
-attributes, ``score`` as the mean log-likelihood per sample) without
-depending on scikit-learn. Components are in canonical order: sorted by mean.
+It follows scikit-learn's conventions (fit/predict/score, ``random_state``, trailing-underscore
+attributes, ``feature_names_in_``, ``score`` as the mean log-likelihood per sample). Where
+scikit-learn is installed the estimator derives from its ``BaseEstimator`` and ``DensityMixin``
+(imported only then); without it, :class:`_Parameters` gives the same ``get_params``,
+``set_params`` and repr. Components are in canonical order: sorted by mean.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import inspect
+import warnings
+from typing import Any
 
-from ._validation import check_data, check_positive_int, check_sample_weight, check_seed
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._engine import user_stacklevel
+from ._validation import check_positive_int, check_random_state, check_sample_weight, check_seed
 from .core import log_density, responsibilities, total_log_likelihood
 from .fit import DEFAULT_MAX_ITER, DEFAULT_SEED, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
 from .params import GMMParams
+
+#: The default of the deprecated ``seed``: not given (None is a seed: fresh entropy).
+_NOT_GIVEN = "deprecated"
 
 
 class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted estimator was called before ``fit`` (a ``ValueError``)."""
 
 
-def _not_fitted_error():
+def _not_fitted_error() -> type[Exception]:
     # scikit-learn's own class where it is installed (its tools catch that one), else ours;
     # both are ValueErrors and AttributeErrors.
     try:
@@ -29,7 +40,64 @@ def _not_fitted_error():
     return sklearn_error
 
 
-class GaussianMixture1D:
+class _Parameters:
+    """``get_params``, ``set_params`` and the repr from the constructor's signature, as scikit-learn's
+    ``BaseEstimator`` gives them (its messages and its repr of the parameters set), for use without it."""
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return sorted(p.name for p in signature.parameters.values() if p.name != "self")
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's parameters, by name.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Unused: no parameter is an estimator.
+
+        Returns
+        -------
+        dict
+        """
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params: Any) -> _Parameters:
+        """Set constructor parameters by name; an unknown name is a ``ValueError``.
+
+        Returns
+        -------
+        self
+        """
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"Invalid parameter {name!r} for estimator {self!r}. "
+                                 f"Valid parameters are: {valid!r}.")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        # The parameters that differ from their defaults, by name (scikit-learn's print_changed_only).
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{name}={value!r}" for name, value in self.get_params().items()
+                   if repr(value) != repr(defaults[name])]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+class _NoMixin:
+    """In place of scikit-learn's DensityMixin where it is not installed (it adds only a tag)."""
+
+
+try:
+    from sklearn.base import BaseEstimator as _Base
+    from sklearn.base import DensityMixin as _Density
+except ImportError:  # scikit-learn is optional
+    _Base, _Density = _Parameters, _NoMixin  # type: ignore[misc, assignment]
+
+
+class GaussianMixture1D(_Density, _Base):
     """Univariate Gaussian mixture fitted by EM.
 
     Parameters
@@ -45,7 +113,15 @@ class GaussianMixture1D:
         :func:`gmmderive.fit`).
     n_init : int, optional
         Number of starts; default 50 for the default search (``init=None``), else 1.
-    seed : int, numpy.random.Generator or None, default 0
+    random_state : None, int, numpy.random.RandomState, Generator, SeedSequence or BitGenerator, default 0
+        Randomness of the starts. An int or a SeedSequence gives the same fit every time (the
+        default 0 gives that of :func:`gmmderive.fit`); a RandomState, Generator or
+        BitGenerator is drawn from, so that it moves on; None draws from NumPy's global
+        RandomState, which ``np.random.seed`` sets (scikit-learn's meaning).
+    seed : int, numpy.random.Generator or None, optional
+        Deprecated alias of ``random_state`` (a ``FutureWarning`` in ``fit``), with the
+        meaning it has in :func:`gmmderive.fit` (None: fresh entropy). Given, it is used
+        instead of ``random_state``.
     std_floor : float, default 1e-6
         Lower bound on σ relative to the data's standard deviation.
     equal_variance : bool, default False
@@ -69,71 +145,66 @@ class GaussianMixture1D:
         Log-likelihood after each evaluation of the EM map.
     n_features_in_ : int
         Always 1.
+    feature_names_in_ : ndarray of str, shape (1,)
+        The column's name, where ``x`` in ``fit`` was a table (a DataFrame) whose column
+        is named by a string; absent otherwise.
+
+    Notes
+    -----
+    The responsibilities of the training data are not kept (N × D numbers): ``predict_proba(x)``
+    computes them.
     """
 
     def __init__(
         self,
         n_components: int = 1,
         *,
-        init=None,
+        init: str | GMMParams | None = None,
         max_iter: int = DEFAULT_MAX_ITER,
         tol: float = DEFAULT_TOL,
         n_init: int | None = None,
-        seed=DEFAULT_SEED,
+        random_state: Any = DEFAULT_SEED,
+        seed: Any = _NOT_GIVEN,
         std_floor: float = DEFAULT_STD_FLOOR,
         equal_variance: bool = False,
         reject_degenerate: bool = False,
         accelerate: bool = True,
-    ):
+    ) -> None:
         self.n_components = n_components
         self.init = init
         self.max_iter = max_iter
         self.tol = tol
         self.n_init = n_init
+        self.random_state = random_state
         self.seed = seed
         self.std_floor = std_floor
         self.equal_variance = equal_variance
         self.reject_degenerate = reject_degenerate
         self.accelerate = accelerate
 
-    def __repr__(self):
-        return f"GaussianMixture1D(n_components={self.n_components!r})"
-
-    # -- the estimator protocol (scikit-learn's clone, Pipeline, GridSearchCV) ------------
-
-    @classmethod
-    def _param_names(cls) -> list:
-        import inspect
-
-        return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor's parameters, by name (scikit-learn's estimator protocol)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params) -> GaussianMixture1D:
-        """Set constructor parameters by name; an unknown name is a ``ValueError``."""
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for GaussianMixture1D; valid: {', '.join(valid)}")
-            setattr(self, name, value)
-        return self
-
-    def __sklearn_tags__(self):
-        # Only scikit-learn calls this, so it is imported only then (no hard dependency).
-        from sklearn.utils import InputTags, Tags, TargetTags
-
-        return Tags(estimator_type="density_estimator", target_tags=TargetTags(required=False),
-                    input_tags=InputTags())
+    def __sklearn_tags__(self) -> Any:
+        # Only scikit-learn calls this (the estimator then derives from its classes). One
+        # feature, as a column (N, 1) or 1-D: its checks then pass one column.
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        return tags
 
     # -- fitting -------------------------------------------------------------
 
-    def fit(self, x, y=None, sample_weight=None) -> GaussianMixture1D:
-        """Fit the mixture to ``x`` (shape (N,) or (N, 1)); ``y`` is ignored.
+    def fit(self, x: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None) -> GaussianMixture1D:
+        """Fit the mixture to ``x``.
 
-        ``sample_weight`` (shape (N,), w_i >= 0): how much each sample counts, as in
-        :func:`gmmderive.fit`.
+        Parameters
+        ----------
+        x : array_like, shape (N,) or (N, 1)
+            The observations; a DataFrame's column name is kept in ``feature_names_in_``.
+        y : ignored
+        sample_weight : array_like, shape (N,), optional
+            How much each sample counts (w_i >= 0), as in :func:`gmmderive.fit`.
+
+        Returns
+        -------
+        self
         """
         result = fit(
             x,
@@ -142,14 +213,15 @@ class GaussianMixture1D:
             max_iter=self.max_iter,
             tol=self.tol,
             n_init=self.n_init,
-            seed=self.seed,
+            seed=self._seed(),
             std_floor=self.std_floor,
             equal_variance=self.equal_variance,
             reject_degenerate=self.reject_degenerate,
             sample_weight=sample_weight,
             accelerate=self.accelerate,
         )
-        self.result_ = result
+        # Only what describes the fit: the (N, D) responsibilities are computed on demand
+        # (predict_proba), so that the fitted estimator and its pickle do not grow with N.
         self.params_ = result.params
         self.weights_ = result.params.weights
         self.means_ = result.params.means
@@ -159,31 +231,63 @@ class GaussianMixture1D:
         self.log_likelihood_ = result.log_likelihood
         self.history_ = result.history
         self.n_features_in_ = 1
-        self._n_train = check_data(x).size
+        names = _feature_names(x)
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):  # a refit on data without names forgets the old ones
+            del self.feature_names_in_
         return self
 
-    def fit_predict(self, x, y=None, sample_weight=None) -> np.ndarray:
-        """Fit, then return the most responsible class of each sample."""
+    def _seed(self) -> Any:
+        """The ``seed`` of :func:`gmmderive.fit`: a Generator from ``random_state``, or the deprecated ``seed``."""
+        if isinstance(self.seed, str) and self.seed == _NOT_GIVEN:
+            return check_random_state(self.random_state)
+        warnings.warn("seed is deprecated: use random_state (scikit-learn's name), which also takes a "
+                      "RandomState or a SeedSequence; seed will be removed in gmmderive 0.3",
+                      FutureWarning, stacklevel=user_stacklevel())
+        return self.seed
+
+    def fit_predict(self, x: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None) -> np.ndarray:
+        """Fit, then return the most responsible class of each sample, shape (N,)."""
         return self.fit(x, sample_weight=sample_weight).predict(x)
 
-    def _fitted(self) -> GMMParams:
+    def _fitted(self, x: ArrayLike | None = None) -> GMMParams:
+        """The fitted parameters, after checking that ``x``'s column (if given) is the one fitted, by name."""
         if not hasattr(self, "params_"):
             raise _not_fitted_error()("this GaussianMixture1D is not fitted yet: call fit(x) first")
+        if x is not None:
+            self._check_feature_names(x)
         return self.params_
+
+    def _check_feature_names(self, x: ArrayLike) -> None:
+        # scikit-learn's rule and messages (its tools filter them by their text): a name that differs
+        # from the fitted one is an error; a name on one side only, a warning.
+        fitted, names = getattr(self, "feature_names_in_", None), _feature_names(x)
+        name = type(self).__name__
+        if fitted is None and names is not None:
+            warnings.warn(f"X has feature names, but {name} was fitted without feature names", UserWarning,
+                          stacklevel=user_stacklevel())
+        elif fitted is not None and names is None:
+            warnings.warn(f"X does not have valid feature names, but {name} was fitted with feature names",
+                          UserWarning, stacklevel=user_stacklevel())
+        elif fitted is not None and names is not None and names.tolist() != fitted.tolist():
+            raise ValueError("The feature names should match those that were passed during fit.\n"
+                             f"Feature names unseen at fit time:\n- {names[0]}\n"
+                             f"Feature names seen at fit time, yet now missing:\n- {fitted[0]}\n")
 
     # -- using the fit -------------------------------------------------------
 
-    def predict_proba(self, x) -> np.ndarray:
+    def predict_proba(self, x: ArrayLike) -> np.ndarray:
         """Responsibilities ρ_c^{[i]}, shape (N, D)."""
-        return responsibilities(x, self._fitted())
+        return responsibilities(x, self._fitted(x))
 
-    def predict(self, x) -> np.ndarray:
+    def predict(self, x: ArrayLike) -> np.ndarray:
         """Index of the most responsible class per sample, shape (N,)."""
         return np.argmax(self.predict_proba(x), axis=1)
 
-    def score_samples(self, x) -> np.ndarray:
+    def score_samples(self, x: ArrayLike) -> np.ndarray:
         """Log of the mixture density at each sample, shape (N,)."""
-        return log_density(x, self._fitted())
+        return log_density(x, self._fitted(x))
 
     def _weighted_log_likelihood(self, x, sample_weight):
         """(Σ_i w_i log p(x^{[i]}), Σ_i w_i): the log-likelihood and the effective sample size."""
@@ -235,6 +339,18 @@ class GaussianMixture1D:
         with weights, ``log p`` is ``Σ_i w_i log p(x^{[i]})``."""
         ll, _ = self._weighted_log_likelihood(x, sample_weight)
         return _criterion(-2.0 * ll + 2.0 * self.n_parameters(), "AIC")
+
+
+def _feature_names(x: Any) -> np.ndarray | None:
+    """The name of ``x``'s column where ``x`` is a table whose columns are named by strings (a
+    DataFrame, as scikit-learn reads one: its ``columns``), else None."""
+    columns = getattr(x, "columns", None)
+    if columns is None:
+        return None
+    names = np.asarray(columns, dtype=object)
+    if names.ndim != 1 or names.size == 0 or not all(isinstance(n, str) for n in names):
+        return None
+    return names
 
 
 def _criterion(value: float, name: str) -> float:

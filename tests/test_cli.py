@@ -38,7 +38,7 @@ def test_fit_json(tmp_path):
     assert means == sorted(means) and res["n_components"] == 2 and res["n_samples"] == 272
     assert set(res) >= {"log_likelihood", "bic", "aic", "n_iter", "converged", "components"}
     x = old_faithful()["eruptions"]
-    gm = g.GaussianMixture1D(2, n_init=3, init="kmeans++", seed=1).fit(x)
+    gm = g.GaussianMixture1D(2, n_init=3, init="kmeans++", random_state=1).fit(x)
     assert res["bic"] == pytest.approx(gm.bic(x), rel=1e-10)
 
 
@@ -276,3 +276,4 @@ def test_plot_of_data_near_the_largest_float(tmp_path, scale):
     assert out.returncode == 0, out.stderr
     assert png.read_bytes()[:8] == PNG
     assert json.loads(out.stdout)["components"][0]["mean"] == pytest.approx(-4 * scale, rel=0.05)
+
