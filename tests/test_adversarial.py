@@ -885,3 +885,12 @@ def test_numeric_check_alone_rejects_false_claims(make):
     agree, report = cross_examine(make())
     assert not agree, report
     assert report
+
+
+def test_deviations_from_the_mean_sum_to_zero():
+    # completeness: Σ_i (x_i - x̄) = 0, whose double sum Σ_i Σ_j x_j / N counts the unused i
+    xs = _RNG.normal(0, 2, 5)
+    assert abs((xs - xs.mean()).sum()) < 1e-12
+    assert gs.claim(S(x[i] - S(x[i]) / N), 0).check().passed
+    _witness_differs((xs - xs.mean() / 2).sum(), 0)
+    _rejected(gs.claim(S(x[i] - S(x[i]) / (2 * N)), 0))

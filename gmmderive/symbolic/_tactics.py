@@ -118,7 +118,7 @@ def _fresh(symbol, taken):
     return next(_private_copy(symbol, k) for k in range(len(taken) + 1) if _private_copy(symbol, k) not in taken)
 
 
-def canonical(expr, _used=frozenset()):
+def canonical(expr, _used=None):
     """Rename every bound index to the first free private symbol of its kind (α-renaming).
 
     Sound: a private symbol never occurs free in a claim (:func:`private_names_in`), and one
@@ -136,6 +136,10 @@ def canonical(expr, _used=frozenset()):
         return expr.applyfunc(lambda a: canonical(a, _used))
     if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args or isinstance(expr, sp.IndexedBase):
         return expr
+    if _used is None:
+        # A private symbol free here (left by a rule that freed a bound index) is never
+        # chosen for a binder: the renaming captures nothing, whatever a rule did before.
+        _used = frozenset(s for s in expr.free_symbols if s in _PRIVATE)
     if isinstance(expr, sp.Subs):
         inner = canonical(expr.expr, _used)
         if any(set(der.variables) & set(expr.variables) for der in inner.atoms(sp.Derivative)):
@@ -306,13 +310,31 @@ def swap_sums(expr: sp.Expr) -> sp.Expr:
     return canonical(expr.replace(lambda a: isinstance(a, sp.Sum), _class_sums_inside))
 
 
+def _count_unused(s: sp.Sum) -> sp.Expr:
+    """``Σ_i Σ_j f(j) = N Σ_j f(j)``: a limit whose index the summand does not use is a count.
+
+    Only a limit with constant bounds that no other limit's bounds name; the count
+    ``hi - lo + 1`` is the number of terms of a forward-running sum (the kernel refuses a claim
+    whose sums may run backwards).
+    """
+    unused = [k for k, lim in enumerate(s.limits)
+              if lim[0] not in s.function.free_symbols and _constant_bounds(lim) and not _depends_on(s.limits, k)]
+    if not unused:
+        return s
+    count = sp.Mul(*[s.limits[k][2] - s.limits[k][1] + 1 for k in unused])
+    rest = [lim for k, lim in enumerate(s.limits) if k not in unused]
+    return count * _sum_of(s.function, rest)
+
+
 def constant_sums(expr: sp.Expr) -> sp.Expr:
-    """``Σ_{i=0}^{N-1} k = N k`` for k free of the index (constant bounds)."""
-    return expr.replace(
+    """``Σ_{i=0}^{N-1} k = N k`` for k free of the index (constant bounds), in a sum of several
+    limits too (``Σ_i Σ_j x_j = N Σ_j x_j``)."""
+    expr = expr.replace(
         lambda a: isinstance(a, sp.Sum) and all(_constant_bounds(lim) for lim in a.limits)
         and not (a.function.free_symbols & {lim[0] for lim in a.limits}),
         lambda a: a.doit(),
     )
+    return expr.replace(lambda a: isinstance(a, sp.Sum) and len(a.limits) > 1, _count_unused)
 
 
 def expand_logs(expr: sp.Expr) -> sp.Expr:
