@@ -1,8 +1,9 @@
 """Command line.
 
-``python -m gmmderive verify`` proves every step of the derivation;
-``python -m gmmderive fit FILE.csv --column NAME -k D`` fits a mixture to a
-column of one's own data. Bad input gets a one-line message and exit status 2.
+``gmmderive verify`` (or ``python -m gmmderive verify``) proves every step of the
+derivation; ``gmmderive fit FILE.csv --column NAME -k D`` fits a mixture to a column of
+one's own data. Bad input gets a one-line message and exit status 2; output to a reader
+that is gone (``| head -1``) ends quietly with the status of a command ended by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import json
 import math
 import os
+import signal
 import stat
 import sys
 import warnings
@@ -474,9 +476,43 @@ def _verify(args) -> int:
     return 1 if failed else 0
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None, *, prog: str = "gmmderive") -> int:
+    """Run the command line; ``prog`` is the command as invoked, for the usage line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, 1 (a proof failed), 2 (bad input), or 128 + SIGPIPE (141) when
+        the reader of the output is gone.
+    """
+    try:
+        try:
+            return _main(argv, prog)
+        finally:
+            sys.stdout.flush()  # the output is written here, where a closed pipe is caught, not at exit
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout is gone (``gmmderive fit ... --json | head -1``): end quietly.
+
+    Python ignores SIGPIPE, so the write raised instead of ending the process as it ends a C
+    tool (``yes | head``). The rest of the output goes to /dev/null, so that the flush at exit
+    does not raise again, and the status is the one a shell gives a command ended by SIGPIPE.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout replaced in-process (no file descriptor): nothing to flush at exit
+        pass
+    return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1  # Windows has no SIGPIPE
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m gmmderive",
+        prog=prog,
         description="EM for the univariate Gaussian mixture, derived and checked.",
     )
     parser.add_argument("--version", action="version", version=f"gmmderive {__version__}")
@@ -514,4 +550,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # python -m gmmderive: named as Python 3.14's argparse names a module run with -m
+    sys.exit(main(prog=f"{os.path.basename(sys.executable)} -m gmmderive"))

@@ -277,3 +277,32 @@ def test_plot_of_data_near_the_largest_float(tmp_path, scale):
     assert png.read_bytes()[:8] == PNG
     assert json.loads(out.stdout)["components"][0]["mean"] == pytest.approx(-4 * scale, rel=0.05)
 
+
+def test_a_closed_pipe_ends_quietly_as_other_unix_tools_do():
+    # gmmderive fit ... --json | head -1: the reader may be gone before the output is written. The
+    # read end is closed before the command starts, so that the write fails every time.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        out = subprocess.run([sys.executable, "-m", "gmmderive", "fit", FAITHFUL, "--column", "waiting", "-k", "2",
+                              "--json"], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert out.stderr == ""  # no BrokenPipeError traceback, no "Exception ignored"
+    assert out.returncode == 128 + 13  # a shell's status for a command ended by SIGPIPE (yes | head)
+
+
+def test_a_closed_pipe_through_head(tmp_path):
+    script = f"'{sys.executable}' -m gmmderive fit '{FAITHFUL}' --column waiting -k 2 --json | head -c 1 >/dev/null"
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stderr == ""
+
+
+def test_usage_names_the_command_as_invoked():
+    out = run()  # python -m gmmderive, with this Python's name as Python 3.14's argparse says it
+    assert out.returncode == 2 and out.stdout.startswith(f"usage: {os.path.basename(sys.executable)} -m gmmderive ")
+    script = os.path.join(os.path.dirname(sys.executable), "gmmderive")
+    if not os.path.exists(script):
+        pytest.skip("the gmmderive console script is not installed next to this Python")
+    out = subprocess.run([script, "fit"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.startswith("usage: gmmderive fit "), out.stderr
