@@ -95,8 +95,12 @@ def distance_to_limit(step: float, previous_step: float | None, rate: float = 0.
     return step * r / (1.0 - r)
 
 
-def _jacobian_free(m: _Evaluator, p: GMMParams, f_mp: np.ndarray, std_floor: float) -> np.ndarray:
-    """J of M at ``p`` in the free coordinates, by forward differences (3D evaluations)."""
+def _jacobian_free(m: _Evaluator, p: GMMParams, f_mp: np.ndarray, std_floor: float) -> np.ndarray | None:
+    """J of M at ``p`` in the free coordinates, by forward differences (3D evaluations).
+
+    None if M empties a class at a neighbouring point: log π has no derivative there (a class of
+    weight 1e-20 whose responsibilities underflow to 0 when moved by a step; #24's harness).
+    """
     f = _to_free(p, m.equal_variance)
     d = p.n_components
     jac = np.empty((f.size, f.size))
@@ -105,7 +109,13 @@ def _jacobian_free(m: _Evaluator, p: GMMParams, f_mp: np.ndarray, std_floor: flo
         g = f.copy()
         g[j] += h
         q = _from_free(g, d, std_floor)
-        jac[:, j] = np.nan if q is None else (_to_free(m(q, keep_flags=False)[1], m.equal_variance) - f_mp) / h
+        if q is None:
+            jac[:, j] = np.nan
+            continue
+        mq = m(q, keep_flags=False)[1]
+        if mq.weights.min() < _MIN_WEIGHT:
+            return None
+        jac[:, j] = (_to_free(mq, m.equal_variance) - f_mp) / h
     return jac
 
 
@@ -120,6 +130,8 @@ def check_fixed_point(m: _Evaluator, p: GMMParams, std_floor: float):
         return step_size(p, mp), None, ll, mp, 0.0  # an empty class: M moves nothing there
     f, f_mp = _to_free(p, m.equal_variance), _to_free(mp, m.equal_variance)
     jac = _jacobian_free(m, p, f_mp, std_floor)
+    if jac is None:  # a class empties nearby: as above, M moves nothing there
+        return step_size(p, mp), None, ll, mp, 0.0
     try:
         delta = np.linalg.solve(np.eye(f.size) - jac, f_mp - f)
     except (np.linalg.LinAlgError, ValueError):  # singular, or NaN columns

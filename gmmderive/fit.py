@@ -486,8 +486,10 @@ def fit(
     reject_degenerate : bool, default False
         Discard runs in which a component collapsed (σ at the floor) or
         emptied, and return the best of the others; a ``ValueError`` if every
-        run degenerated. Useful on rounded data (many ties), where a component
-        can sit on one repeated value and make the likelihood unbounded.
+        run degenerated. With pre-runs (the default search), when the runs that
+        went on degenerate, the next most likely pre-runs go on, one at a time.
+        Useful on rounded data (many ties), where a component can sit on one
+        repeated value and make the likelihood unbounded.
     sample_weight : array_like, shape (N,), optional
         How much each sample counts (w_i >= 0, not all 0): counts of repeated
         values, histogram bin counts, survey weights. Integer weights give the
@@ -850,12 +852,11 @@ def _result(best: Run, samples: _Samples, tol, max_iter) -> FitResult:
 
     warn_degenerate(best.collapsed, best.empty, samples.floor * frame.std_x, stacklevel=4)
     if tol > 0 and not best.converged:
-        warnings.warn(
-            f"EM did not converge in {max_iter} iterations (estimated distance to the maximum "
-            f"{best.distance:.3g} >= tol = {tol:g})",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+        # below tol but not converged: max_iter came before the Jacobian check could confirm it
+        why = (f"estimated distance to the maximum {best.distance:.3g} >= tol = {tol:g}" if best.distance >= tol
+               else f"the estimated distance {best.distance:.3g} was not confirmed by the stopping rule's "
+                    "check before max_iter")
+        warnings.warn(f"EM did not converge in {max_iter} iterations ({why})", ConvergenceWarning, stacklevel=3)
     params = frame.params_from_z(best.params)
     order = params.canonical_order()
     history.setflags(write=False)

@@ -488,7 +488,16 @@ def _check_fixed_point(path: _Path, p: MVGMMParams):
         g = f.copy()
         g[j] += h
         q = _from_free(g, p.n_components, p.n_dims)
-        jac[:, j] = np.nan if q is None else (_to_free(path.em_map(q)) - f_mp) / h
+        if q is None:
+            jac[:, j] = np.nan
+            continue
+        try:
+            mq = path.em_map(q)
+        except ValueError:  # a class emptied: log π has no derivative here (as in _runs)
+            return _step_size(p, mp), 0.0
+        if mq.weights.min() < _MIN_WEIGHT:
+            return _step_size(p, mp), 0.0
+        jac[:, j] = (_to_free(mq) - f_mp) / h
     try:
         delta = np.linalg.solve(np.eye(f.size) - jac, f_mp - f)
     except (np.linalg.LinAlgError, ValueError):  # singular, or NaN columns
