@@ -19,10 +19,19 @@ import sys
 import warnings
 from array import array
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from _csv import Reader as CSVReader  # what csv.reader returns (a type only in the stubs' name)
+
+    from .estimator import GaussianMixture1D
+    from .fit import _Frame
+    from .params import GMMParams
 
 
 class InputError(Exception):
@@ -140,7 +149,7 @@ def _check_data_file(path: str) -> None:
         raise InputError(f"{path} is not a regular file ({kind}): save the data to a file first")
 
 
-def _read_fast(path, sep, decimal, *, skip, width, j):
+def _read_fast(path: str, sep: str, decimal: str, *, skip: int, width: int, j: int) -> NDArray[np.float64] | None:
     """The column by NumPy's C parser when every row is a clean row of numbers, else None.
 
     None sends the file to the row-by-row reader, which names the first bad line. The C
@@ -165,7 +174,8 @@ def _read_fast(path, sep, decimal, *, skip, width, j):
 _BLOCK = 65536  # rows converted at once
 
 
-def _read_block(block, lines, j, width, name, path, decimal, values) -> None:
+def _read_block(block: list[list[str]], lines: list[int], j: int, width: int, name: str | None, path: str,
+                decimal: str, values: array[float]) -> None:
     """Append the column's values of a block of rows; NumPy converts a clean block at once."""
     if not block:
         return
@@ -192,7 +202,7 @@ def _read_block(block, lines, j, width, name, path, decimal, values) -> None:
         values.append(_value(row[j].strip(), name, line, path, decimal))
 
 
-def _value(cell: str, name, line: int, path: str, decimal: str) -> float:
+def _value(cell: str, name: str | None, line: int, path: str, decimal: str) -> float:
     where = f"in column {name!r} " if name else ""
     if cell == "":
         raise InputError(f"missing value {where}at line {line} of {path}")
@@ -205,7 +215,8 @@ def _value(cell: str, name, line: int, path: str, decimal: str) -> float:
     return v
 
 
-def _header(rows, path, column, decimal, header, values):
+def _header(rows: CSVReader, path: str, column: str | None, decimal: str, header: str,
+            values: array[float]) -> tuple[int, int, str | None]:
     """Read the first row: (column index, row width, column name or None)."""
     for first in rows:
         if any(cell.strip() for cell in first):
@@ -275,7 +286,7 @@ def _check_plot_path(path: str, data_file: str, force: bool) -> PlotFile:
     return PlotFile(path, suffix.lower() or "png", bool(suffix), exists)
 
 
-def _plot(x, params, out: PlotFile, title: str) -> None:
+def _plot(x: NDArray[np.float64], params: GMMParams, out: PlotFile, title: str) -> None:
     """A histogram of x with the fitted densities, computed in the standardized frame of x.
 
     Where x spans nearly the largest float (data near ±1e308), its range, the padded grid and
@@ -324,11 +335,11 @@ def _plot(x, params, out: PlotFile, title: str) -> None:
 class _Axis:
     """The plot's horizontal axis: x, or x / 10^exponent where x's span nears the largest float."""
 
-    frame: object  # gmmderive.fit._Frame: x = 2^k (m + s z)
+    frame: _Frame  # x = 2^k (m + s z)
     exponent: int
 
     @classmethod
-    def of(cls, frame, z_span: float) -> _Axis:
+    def of(cls, frame: _Frame, z_span: float) -> _Axis:
         with np.errstate(over="ignore"):
             span = z_span * frame.std_x  # inf when it overflows
         # beyond 1e300 matplotlib's margins and ticks (differences of the limits) overflow
@@ -349,7 +360,7 @@ class _Axis:
         return (self.frame.m + self.frame.s * z) * self._factor()
 
 
-def _fit(args) -> int:
+def _fit(args: argparse.Namespace) -> int:
 
     from .estimator import GaussianMixture1D
 
@@ -424,7 +435,8 @@ def _fit(args) -> int:
     return 0
 
 
-def _result(args, data: Column, x, w, model, notes) -> dict:
+def _result(args: argparse.Namespace, data: Column, x: NDArray[np.float64], w: NDArray[np.float64] | None,
+            model: GaussianMixture1D, notes: list[str]) -> dict[str, Any]:
     """The fit as a JSON-ready dict (BIC and AIC may raise a ValueError: inside the one-line errors)."""
     p = model.params_
     result = {
@@ -451,7 +463,7 @@ def _result(args, data: Column, x, w, model, notes) -> dict:
     return result
 
 
-def _verify(args) -> int:
+def _verify(args: argparse.Namespace) -> int:
     from . import symbolic
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -546,7 +558,8 @@ def _main(argv: list[str] | None, prog: str) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return args.func(args)
+    status: int = args.func(args)
+    return status
 
 
 if __name__ == "__main__":

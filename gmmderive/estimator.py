@@ -9,18 +9,23 @@ scikit-learn is installed the estimator derives from its ``BaseEstimator`` and `
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._engine import user_stacklevel
 from ._validation import check_positive_int, check_random_state, check_sample_weight, check_seed
 from .core import log_density, responsibilities, total_log_likelihood
 from .fit import DEFAULT_MAX_ITER, DEFAULT_SEED, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
 from .params import GMMParams
+
+#: What ``random_state`` takes: scikit-learn's kinds, and NumPy's newer ones.
+RandomStateLike: TypeAlias = ("int | np.integer[Any] | np.random.RandomState | np.random.Generator | "
+                              "np.random.SeedSequence | np.random.BitGenerator | None")
 
 #: The default of the deprecated ``seed``: not given (None is a seed: fresh entropy).
 _NOT_GIVEN = "deprecated"
@@ -34,9 +39,10 @@ def _not_fitted_error() -> type[Exception]:
     # scikit-learn's own class where it is installed (its tools catch that one), else ours;
     # both are ValueErrors and AttributeErrors.
     try:
-        from sklearn.exceptions import NotFittedError as sklearn_error
+        exceptions = importlib.import_module("sklearn.exceptions")
     except ImportError:
         return NotFittedError
+    sklearn_error: type[Exception] = exceptions.NotFittedError
     return sklearn_error
 
 
@@ -90,11 +96,15 @@ class _NoMixin:
     """In place of scikit-learn's DensityMixin where it is not installed (it adds only a tag)."""
 
 
-try:
-    from sklearn.base import BaseEstimator as _Base
-    from sklearn.base import DensityMixin as _Density
-except ImportError:  # scikit-learn is optional
-    _Base, _Density = _Parameters, _NoMixin  # type: ignore[misc, assignment]
+if TYPE_CHECKING:  # a type checker sees the protocol that both give (scikit-learn has no type hints)
+    _Base = _Parameters
+    _Density = _NoMixin
+else:
+    try:
+        from sklearn.base import BaseEstimator as _Base
+        from sklearn.base import DensityMixin as _Density
+    except ImportError:  # scikit-learn is optional
+        _Base, _Density = _Parameters, _NoMixin
 
 
 class GaussianMixture1D(_Density, _Base):
@@ -163,8 +173,8 @@ class GaussianMixture1D(_Density, _Base):
         max_iter: int = DEFAULT_MAX_ITER,
         tol: float = DEFAULT_TOL,
         n_init: int | None = None,
-        random_state: Any = DEFAULT_SEED,
-        seed: Any = _NOT_GIVEN,
+        random_state: RandomStateLike = DEFAULT_SEED,
+        seed: int | np.random.Generator | str | None = _NOT_GIVEN,
         std_floor: float = DEFAULT_STD_FLOOR,
         equal_variance: bool = False,
         reject_degenerate: bool = False,
@@ -185,7 +195,7 @@ class GaussianMixture1D(_Density, _Base):
     def __sklearn_tags__(self) -> Any:
         # Only scikit-learn calls this (the estimator then derives from its classes). One
         # feature, as a column (N, 1) or 1-D: its checks then pass one column.
-        tags = super().__sklearn_tags__()
+        tags = super().__sklearn_tags__()  # type: ignore[misc]  # scikit-learn's BaseEstimator has it
         tags.input_tags.one_d_array = True
         return tags
 
@@ -238,7 +248,7 @@ class GaussianMixture1D(_Density, _Base):
             del self.feature_names_in_
         return self
 
-    def _seed(self) -> Any:
+    def _seed(self) -> int | np.random.Generator | str | None:  # fit refuses a str other than the default
         """The ``seed`` of :func:`gmmderive.fit`: a Generator from ``random_state``, or the deprecated ``seed``."""
         if isinstance(self.seed, str) and self.seed == _NOT_GIVEN:
             return check_random_state(self.random_state)
@@ -247,7 +257,7 @@ class GaussianMixture1D(_Density, _Base):
                       FutureWarning, stacklevel=user_stacklevel())
         return self.seed
 
-    def fit_predict(self, x: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None) -> np.ndarray:
+    def fit_predict(self, x: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None) -> NDArray[np.intp]:
         """Fit, then return the most responsible class of each sample, shape (N,)."""
         return self.fit(x, sample_weight=sample_weight).predict(x)
 
@@ -277,31 +287,33 @@ class GaussianMixture1D(_Density, _Base):
 
     # -- using the fit -------------------------------------------------------
 
-    def predict_proba(self, x: ArrayLike) -> np.ndarray:
+    def predict_proba(self, x: ArrayLike) -> NDArray[np.float64]:
         """Responsibilities ρ_c^{[i]}, shape (N, D)."""
         return responsibilities(x, self._fitted(x))
 
-    def predict(self, x: ArrayLike) -> np.ndarray:
+    def predict(self, x: ArrayLike) -> NDArray[np.intp]:
         """Index of the most responsible class per sample, shape (N,)."""
-        return np.argmax(self.predict_proba(x), axis=1)
+        labels: NDArray[np.intp] = np.argmax(self.predict_proba(x), axis=1)
+        return labels
 
-    def score_samples(self, x: ArrayLike) -> np.ndarray:
+    def score_samples(self, x: ArrayLike) -> NDArray[np.float64]:
         """Log of the mixture density at each sample, shape (N,)."""
         return log_density(x, self._fitted(x))
 
-    def _weighted_log_likelihood(self, x, sample_weight):
+    def _weighted_log_likelihood(self, x: ArrayLike, sample_weight: ArrayLike | None) -> tuple[float, float]:
         """(Σ_i w_i log p(x^{[i]}), Σ_i w_i): the log-likelihood and the effective sample size."""
         dens = self.score_samples(x)
         w = check_sample_weight(sample_weight, dens.size)
         return total_log_likelihood(dens, w), float(dens.size if w is None else w.sum())
 
-    def score(self, x, y=None, sample_weight=None) -> float:
+    def score(self, x: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None) -> float:
         """Mean log-likelihood per sample (scikit-learn's convention); with weights,
         ``Σ_i w_i log p(x^{[i]}) / Σ_i w_i``."""
         ll, n_eff = self._weighted_log_likelihood(x, sample_weight)
         return ll / n_eff
 
-    def sample(self, n_samples: int = 1, seed=None):
+    def sample(self, n_samples: int = 1, seed: int | np.random.Generator | None = None
+               ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Draw samples from the fitted mixture.
 
         Returns
@@ -322,7 +334,7 @@ class GaussianMixture1D(_Density, _Base):
         d = self._fitted().n_components
         return 2 * d if self.equal_variance else 3 * d - 1
 
-    def bic(self, x, sample_weight=None) -> float:
+    def bic(self, x: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Bayesian information criterion ``-2 log p(x; θ) + n_θ log N`` (lower is better).
 
         ``n_θ`` is :meth:`n_parameters`, the number of free parameters. With weights the
@@ -334,7 +346,7 @@ class GaussianMixture1D(_Density, _Base):
         ll, n_eff = self._weighted_log_likelihood(x, sample_weight)
         return _criterion(-2.0 * ll + self.n_parameters() * np.log(n_eff), "BIC")
 
-    def aic(self, x, sample_weight=None) -> float:
+    def aic(self, x: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Akaike information criterion ``-2 log p(x; θ) + 2 n_θ`` (lower is better);
         with weights, ``log p`` is ``Σ_i w_i log p(x^{[i]})``."""
         ll, _ = self._weighted_log_likelihood(x, sample_weight)

@@ -111,7 +111,7 @@ def test_feature_names_in_after_fitting_a_table():
     est = g.GaussianMixture1D(2).fit(OneColumnTable(X, "waiting"))
     assert est.n_features_in_ == 1
     assert est.feature_names_in_.tolist() == ["waiting"] and est.feature_names_in_.dtype == object
-    np.testing.assert_array_equal(est.predict(OneColumnTable(X, "waiting")), est.predict(X[:, None]).ravel())
+    np.testing.assert_array_equal(est.predict(OneColumnTable(X, "waiting")), g.GaussianMixture1D(2).fit(X).predict(X))
     with pytest.raises(ValueError, match="feature names should match those that were passed during fit"):
         est.predict(OneColumnTable(X, "eruptions"))
     with pytest.warns(UserWarning, match="X does not have valid feature names"):
@@ -220,3 +220,33 @@ def test_fit_s_warnings_point_at_the_caller_of_fit():
     with pytest.warns(g.ConvergenceWarning) as caught:
         g.fit(X, 2, init="quantile", max_iter=2)
     assert [w.filename for w in caught] == [__file__]
+
+
+# -- a typed public API ---------------------------------------------------------------------------
+
+
+def _public_functions():
+    from gmmderive import __main__ as cli
+    from gmmderive.estimator import GaussianMixture1D
+
+    methods = [f for name, f in vars(GaussianMixture1D).items() if callable(f) and not name.startswith("_")]
+    return [GaussianMixture1D.__init__, *methods, cli.main, cli.read_column]
+
+
+@pytest.mark.parametrize("function", _public_functions(), ids=lambda f: f.__qualname__)
+def test_the_public_api_of_the_estimator_and_the_cli_is_annotated(function):
+    import inspect
+
+    signature = inspect.signature(function)
+    missing = [p.name for p in signature.parameters.values()
+               if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty]
+    assert not missing, f"{function.__qualname__}: parameters without a type: {missing}"
+    assert signature.return_annotation is not inspect.Signature.empty, f"{function.__qualname__}: no return type"
+
+
+def test_mypy_strict_on_the_estimator_and_the_cli():
+    pytest.importorskip("mypy", reason="mypy is not installed")
+    out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
+                          "gmmderive/estimator.py", "gmmderive/__main__.py"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stdout
