@@ -170,7 +170,28 @@ _NARROW_CHECK = r"""() => {
         && !['auto', 'scroll'].includes(style.overflowX))
       cut.push(m.textContent.slice(0, 50));
   }
-  return cut;
+  // no equation number drawn over its equation: the number's box against the visible part
+  // of every row of the display
+  const meets = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+                          Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+  const numbers = [];
+  for (const n of document.querySelectorAll('main div.math > span.eqno')) {
+    const m = n.parentElement.querySelector('mjx-container');
+    if (!m || m.offsetParent === null) continue;
+    const box = m.getBoundingClientRect();
+    for (const part of m.querySelectorAll('mjx-math, mjx-mtd, mjx-mrow')) {
+      const r = part.getBoundingClientRect();
+      const seen = {left: Math.max(r.left, box.left), right: Math.min(r.right, box.right),
+                    top: r.top, bottom: r.bottom};
+      if (seen.right > seen.left && meets(n.getBoundingClientRect(), seen)) {
+        numbers.push(n.textContent.replace('#', '').trim());
+        break;
+      }
+    }
+  }
+  // no page wider than the screen
+  const wide = document.documentElement.scrollWidth > window.innerWidth + 1;
+  return {cut, numbers, wide: wide ? document.documentElement.scrollWidth : 0};
 }"""
 
 
@@ -218,14 +239,16 @@ def test_page_as_a_reader_sees_it(page, server, browser):
     _shot(tab, page, WIDE)
     tab.close()
     narrow = _open(browser, server, page, NARROW)
-    cut = narrow.evaluate(_NARROW_CHECK)
+    phone = narrow.evaluate(_NARROW_CHECK)
     _shot(narrow, page, NARROW)
     narrow.close()
     assert not problems, f"{page} at {WIDE} px: {problems}"
     assert not broken_images, f"{page}: images that did not load: {broken_images}"
     if re.fullmatch(r"book/\d\d_\w+\.html", page):
         assert re.match(r"\d+\. \S", title.strip()), f"{page}: the chapter title has no number: {title!r}"
-    assert not cut, f"{page} at {NARROW} px: display equations cut off: {cut}"
+    assert not phone["cut"], f"{page} at {NARROW} px: display equations cut off: {phone['cut']}"
+    assert not phone["numbers"], f"{page} at {NARROW} px: equation numbers over their equations: {phone['numbers']}"
+    assert not phone["wide"], f"{page} at {NARROW} px: the page is {phone['wide']} px wide"
     assert not errors, f"{page}: JavaScript errors: {errors}"
     assert not failed, f"{page}: requests that failed: {failed}"
 
@@ -263,6 +286,24 @@ def test_the_reader_check_catches_an_overlong_equation(server, browser):
     problems = " | ".join(tab.evaluate(_READER_CHECK, _step_ids()))
     for expected in ("raw TeX outside math", "duplicate ids", "not linked: chapter 9", "code wider than its box"):
         assert expected in problems, problems
+    tab.close()
+
+
+def test_the_phone_check_catches_a_number_over_its_equation(server, browser):
+    # With the number put back beside the display (the layout before the phone rule of
+    # book.css) and a page made wider than the screen, the 400 px check must report both.
+    page = "book/21_weighted.html"
+    if not (HTML / page).exists():
+        _unavailable(f"no {page} in the built book")
+    tab = _open(browser, server, page, NARROW)
+    assert tab.evaluate(_NARROW_CHECK) == {"cut": [], "numbers": [], "wide": 0}
+    tab.add_style_tag(content="""
+        div.math:has(> span.eqno) { display: block !important; padding-right: 0 !important; }
+        div.math > span.eqno { position: absolute !important; right: 0; top: 50%; margin: 0 !important; }
+        main p:first-of-type { width: 600px; }
+    """)
+    phone = tab.evaluate(_NARROW_CHECK)
+    assert phone["numbers"] and phone["wide"] >= 600, phone
     tab.close()
 
 
