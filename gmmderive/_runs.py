@@ -43,6 +43,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._engine import engine
+from ._hessian import from_free as _from_log_ratios
+from ._hessian import hessian_sums
+from ._hessian import to_free as _to_log_ratios
 from .core import EMPTY_CLASS_MASS, LOG_2PI
 from .params import MIN_STD, GMMParams
 
@@ -54,6 +57,21 @@ STEP_FACTOR = 4.0
 _MIN_WEIGHT = 1e-200
 #: Relative step of the forward differences of the Jacobian of M.
 _DIFF_STEP = 1e-7
+#: The certificate: a converged run is a maximum if the largest eigenvalue of the curvature per
+#: sample (``curvature``: the Hessian of ℓ in coordinates without units, over W = Σ_i w_i) is
+#: below -HESSIAN_TOL. EM stops within tol = 1e-8 of θ*, which moves the curvature by about 1e-8
+#: times the third derivatives (O(1) to O(100) per sample in these units), and its sums round at
+#: about 1e-13: an eigenvalue above -1e-6 is not told from 0.
+HESSIAN_TOL = 1e-6
+#: At most this many escapes from saddles per run (each costs two runs of EM per direction tried),
+MAX_ESCAPES = 3
+#: each trying at most this many directions (of eigenvalue >= -HESSIAN_TOL) until one climbs.
+MAX_DIRECTIONS = 4
+#: An escape starts this far from the saddle along the eigenvector (of unit length in the
+#: coordinates of ``curvature``: log-ratios, μ_c/σ_c, log σ): means move by at most half a σ.
+#: A step of 1e-3 σ escapes too (#30), slowly: EM leaves a saddle at the rate of M's unstable
+#: eigenvalue, near 1; a step much larger than σ could land in another basin.
+ESCAPE_STEP = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +87,12 @@ class Run:
     distance: float  # the stopping rule's last estimate of the distance to θ*
     collapsed: np.ndarray  # a component's σ was held at the floor
     empty: np.ndarray  # a class lost its responsibility mass
+    # The second-order certificate (certify): the Hessian of ℓ in the free coordinates of the
+    # frame z (None: not computed), the largest eigenvalue of H / W (W = Σ_i w_i), and whether
+    # the run stopped at a point where it is not below -HESSIAN_TOL (a saddle EM cannot leave).
+    hessian: np.ndarray | None = None
+    max_eigenvalue: float = np.nan
+    saddle: bool = False
 
     @property
     def log_likelihood(self) -> float:
@@ -210,19 +234,24 @@ class _Evaluator:
 
 
 def run_em(x, start: GMMParams, *, max_iter, tol, std_floor, equal_variance=False, weights=None,
-           accelerate=True, before: Run | None = None, keep_resp=True) -> Run:
+           accelerate=True, before: Run | None = None, keep_resp=True, certify=True) -> Run:
     """EM from ``start`` for at most ``max_iter`` evaluations of M.
 
     ``x`` is the data in memory, or chunked (:class:`gmmderive._dask.ChunkedSamples`, which
     carries its weights). ``before`` is an earlier run that ended at ``start``: the result
     continues it (one history, iteration count and degeneracy record). ``keep_resp=False``
     drops the final (D, N) responsibilities, so that many short runs do not hold many such
-    arrays (chunked data never keeps them).
+    arrays (chunked data never keeps them). A run that converges is certified (:func:`_certify`:
+    the Hessian in one pass, escapes from a saddle) unless ``certify=False``.
     """
     m = _Evaluator(x, start.n_components, std_floor=std_floor, equal_variance=bool(equal_variance),
                    weights=weights)
     steps = _accelerated if accelerate else _plain
     params, history, converged, distance = steps(m, start, max_iter, tol, std_floor)
+    hessian, max_eig, saddle = None, np.nan, False
+    if converged and certify:
+        params, history, converged, distance, hessian, max_eig, saddle = _certify(
+            m, x, weights, params, history, (converged, distance), steps, max_iter, tol, std_floor)
     if keep_resp and isinstance(x, np.ndarray):  # the last pass writes ρ instead of taking an M-step
         ll, resp = engine().log_likelihood_and_responsibilities(x, params, weights)
     else:
@@ -233,8 +262,102 @@ def run_em(x, start: GMMParams, *, max_iter, tol, std_floor, equal_variance=Fals
     if before is not None:
         return Run(before.start, params, resp, np.concatenate([before.history, history[1:]]),
                    before.n_iter + m.count, converged, distance, before.collapsed | m.collapsed,
-                   before.empty | m.empty)
-    return Run(start, params, resp, history, m.count, converged, distance, m.collapsed, m.empty)
+                   before.empty | m.empty, hessian, max_eig, saddle)
+    return Run(start, params, resp, history, m.count, converged, distance, m.collapsed, m.empty, hessian,
+               max_eig, saddle)
+
+
+def curvature(x, p: GMMParams, weights, equal_variance: bool, std_floor: float = 0.0):
+    """``(H, λ, V)``: the Hessian of ℓ at ``p`` in the free coordinates (one pass), the largest
+    eigenvalue λ of the curvature per sample, and in φ the eigenvectors whose eigenvalues are
+    >= -HESSIAN_TOL (the columns of V, the largest eigenvalue first).
+
+    The curvature per sample is S H S / W, W = Σ_i w_i, S = diag(1 for the log-ratios, σ_c for
+    μ_c, 1 for the log σ): H in the coordinates (log-ratios, μ_c/σ_c, log σ), which have no units,
+    so λ is the same for data of any scale, size or spread of the components (a cluster 1e-4
+    wide beside an outlier 1e5 away has the curvature of the same cluster alone). S is
+    invertible, so S H S is negative definite exactly when H is. ``(None, nan, None)`` where a
+    weight is 0 (there is no log-ratio there) or a σ is at the floor (a maximum on the boundary
+    of the model, where ℓ's gradient is not 0): degenerate fits, reported as such.
+    """
+    if p.weights.min() < _MIN_WEIGHT or p.stds.min() <= std_floor:
+        return None, np.nan, None
+    _, _, hess = hessian_sums(x, p, weights, equal_variance)
+    if isinstance(x, np.ndarray):
+        total = x.size if weights is None else float(weights.sum())
+    else:  # chunked data carries its own weights
+        total = x.total_weight
+    d = p.n_components
+    scale = np.ones(hess.shape[0])
+    scale[d - 1:2 * d - 1] = p.stds
+    eigval, eigvec = np.linalg.eigh(hess * np.outer(scale, scale) / total)
+    up = eigval[::-1] >= -HESSIAN_TOL  # the directions that do not curve down, steepest first
+    return hess, float(eigval[-1]), scale[:, None] * eigvec[:, ::-1][:, up]
+
+
+def _certify(m: _Evaluator, x, weights, params, history, state, steps, max_iter, tol, std_floor):
+    """The second-order check of a converged run, and escapes from saddles (#30).
+
+    At a point whose curvature has an eigenvalue >= -HESSIAN_TOL, EM restarts from
+    θ ± ESCAPE_STEP·v (v its eigenvector, of unit length in units of σ) and the branch with the
+    higher log-likelihood is kept (a non-degenerate one first), if it is higher than the saddle's;
+    at most MAX_ESCAPES times. Both branches' evaluations count (the other one's as no gain in
+    the history; its degeneracies are forgotten). Returns the run's new end, with ``converged``
+    False if it is still not certified, and whether it ends uncertified (a saddle or flat).
+    """
+    converged, distance = state
+    ev = m.equal_variance
+    d = params.n_components
+    for escape in range(MAX_ESCAPES + 1):
+        hess, max_eig, v = curvature(x, params, weights, ev, std_floor)
+        if hess is None or max_eig < -HESSIAN_TOL:
+            return params, history, converged, distance, hess, max_eig, False  # (hess None: an empty class)
+        if escape == MAX_ESCAPES or m.count >= max_iter:
+            break
+        phi = _to_log_ratios(params, ev)
+        level = history[-1]
+        flags = (m.collapsed.copy(), m.empty.copy())
+        branches, climbed = [], False
+        # Coincident components with σ fitted to them are flat to second order (a saddle of
+        # fourth order): their directions are all ~0, and eigh's order among them is arbitrary.
+        # The next one is tried while none climbs (2 runs each, at most MAX_DIRECTIONS).
+        for direction in range(min(v.shape[1], MAX_DIRECTIONS)):
+            branches, climbed = _escape(m, phi, v[:, direction], d, ev, flags, steps, max_iter, tol, std_floor,
+                                        level, history)
+            if climbed or m.count >= max_iter:
+                break
+        if not climbed:
+            break  # no branch climbs: EM returns to the saddle, or the direction is flat
+        if not branches[0][0][2]:  # max_iter came first: the escape's end is not a saddle, nor certified
+            return branches[0][0][0], history, False, branches[0][0][3], None, np.nan, False
+        params, _, converged, distance = branches[0][0]
+    return params, history, False, distance, hess, max_eig, True
+
+
+def _escape(m, phi, v, d, ev, flags, steps, max_iter, tol, std_floor, level, history):
+    """EM from φ ± ESCAPE_STEP·v: ``([best branch first], climbed)``, the history extended (the
+    losing branch's evaluations as no gain) and M's degeneracy record the kept branch's."""
+    branches = []
+    for sign in (1.0, -1.0):
+        if m.count >= max_iter:
+            break
+        q = _from_log_ratios(phi + sign * ESCAPE_STEP * v, d, ev)
+        q = GMMParams(q.weights, q.means, np.maximum(q.stds, std_floor))
+        m.collapsed, m.empty = flags[0].copy(), flags[1].copy()
+        before = m.count
+        end = steps(m, q, max_iter, tol, std_floor)
+        branches.append((end, m.count - before, (m.collapsed, m.empty)))
+    branches.sort(key=lambda b: (not (b[2][0].any() or b[2][1].any()), b[0][1][-1]), reverse=True)
+    climbed = bool(branches) and branches[0][0][1][-1] > level + 1e-9 * abs(level)
+    for _, count, _ in branches[1:] if climbed else branches:  # evaluations that gained nothing
+        history.extend([history[-1]] * count)
+    if climbed:
+        m.collapsed, m.empty = branches[0][2]
+        h = branches[0][0][1]
+        history.extend(np.maximum.accumulate(np.maximum(h, history[-1])).tolist())
+    else:
+        m.collapsed, m.empty = flags
+    return branches, climbed
 
 
 def _pad(history: list, ll: float, count: int) -> None:

@@ -99,7 +99,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._engine import engine
-from ._runs import BATCH_SIZE, Run, batch_em, run_em
+from ._hessian import StandardErrors, standard_errors
+from ._runs import BATCH_SIZE, HESSIAN_TOL, MAX_ESCAPES, Run, batch_em, run_em
 from ._validation import (
     check_bool,
     check_data,
@@ -123,13 +124,22 @@ DEFAULT_N_INIT = 50
 DEFAULT_PRE_ITER = 30
 #: with this seed, so that the default fit is reproducible.
 DEFAULT_SEED = 0
+#: The default search continues up to this many more pre-runs while the runs that went on
+#: ended at saddles (or flat points: coincident components) that their escapes did not leave.
+SADDLE_RETRIES = 5
 
 # Initial σ are at least this fraction of std(x)/D, so no start is already collapsed.
 _INIT_MIN_STD = 0.1
 
 
 class ConvergenceWarning(UserWarning):
-    """EM reached ``max_iter`` before the log-likelihood stopped rising by ``tol``."""
+    """The returned run is not a certified maximum.
+
+    Either EM reached ``max_iter`` before the stopping rule held (θ within ``tol`` of EM's fixed
+    point, the distance estimated from the steps and confirmed with the Jacobian of M), or it
+    stopped at a saddle point of the likelihood (the Hessian not negative definite, per sample
+    ``max_eigenvalue >= -1e-6``) that restarts along the eigenvector did not leave.
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,13 +160,32 @@ class FitResult:
         Number of evaluations of the EM map M (fused passes) of the returned
         run: for plain EM its iterations, plus the stopping rule's check.
     converged : bool
-        Whether the stopping rule was met before ``max_iter``: θ within ``tol``
-        of EM's fixed point.
+        Whether the stopping rule was met before ``max_iter`` (θ within ``tol``
+        of EM's fixed point) and the fixed point is a maximum: the Hessian of the
+        log-likelihood is negative definite, ``max_eigenvalue < -1e-6``
+        (``gmmderive._runs.HESSIAN_TOL``). A run that stops at a saddle is
+        restarted along the eigenvector of the largest eigenvalue (both signs, the
+        better kept; at most 3 times) before it is reported not converged. A
+        degenerate fit with an emptied class is not checked (no log-ratio of a
+        zero weight): its ``converged`` is the stopping rule's.
     responsibilities : ndarray, shape (N, D)
         Responsibilities of the returned ``params`` (columns in canonical order);
         for a Dask input a lazy Dask array in x's chunks, computed when asked for.
     init_params : GMMParams
         The starting point of the returned run (in the order it was made).
+    max_eigenvalue : float
+        The largest eigenvalue of H / W, H the Hessian of the log-likelihood in the
+        free coordinates (log(π_c/π_D) for c < D, μ_c / std(x), log σ_c; one log σ
+        with ``equal_variance``), W = N (Σ_i w_i with weights): the curvature per
+        sample, the same for data of any scale or size, negative at a strict
+        maximum. NaN if not computed (the run did not converge, or a class emptied).
+    standard_errors : StandardErrors
+        Of ``params.weights``, ``.means`` and ``.stds`` (same order): the square roots
+        of the diagonal of (-H)⁻¹, the asymptotic covariance of maximum likelihood,
+        mapped to (π, μ, σ) by the delta method (:mod:`gmmderive._hessian`). With
+        weights, as if sample i were observed w_i times. NaN where H is not
+        negative definite or not computed. Asymptotic: with few samples per
+        component or overlapping components a bootstrap is more trustworthy.
     """
 
     params: GMMParams
@@ -166,6 +195,8 @@ class FitResult:
     converged: bool
     responsibilities: np.ndarray
     init_params: GMMParams
+    max_eigenvalue: float = np.nan
+    standard_errors: StandardErrors | None = None
 
     def __repr__(self):
         # A summary that fits a notebook's column: the arrays by shape and range, not in full.
@@ -174,7 +205,7 @@ class FitResult:
             "FitResult(",
             f"    params={self.params._repr(indent='    ')},",
             f"    log_likelihood={self.log_likelihood:.10g},",
-            f"    n_iter={self.n_iter}, converged={self.converged},",
+            f"    n_iter={self.n_iter}, converged={self.converged}, max_eigenvalue={self.max_eigenvalue:.3g},",
             f"    history=<{h.size} values from {h[0]:.6g} to {h[-1]:.6g}>,",
             f"    responsibilities=<array of shape {r.shape}>,",
             f"    init_params={self.init_params._repr(indent='    ')},",
@@ -789,7 +820,9 @@ def _continued(short: list[Run], limit: int | None, go_on, n_best: int):
     The ``n_best`` most likely go on. With ``limit=None`` (``reject_degenerate``), the next most
     likely go on too, one at a time, while every run that went on degenerated (#24: the one run
     that went on collapsed, and the search said that all 50 had); a degenerate pre-run is not
-    continued past ``n_best``, since its flags stay. Else at most ``limit`` (= ``n_best``) go on.
+    continued past ``n_best``, since its flags stay. Else at most ``limit`` (= ``n_best``) go on,
+    and one more for each that ended at a saddle its escapes did not leave (at most
+    ``SADDLE_RETRIES`` more), while none has ended at a certified maximum.
 
     Parameters
     ----------
@@ -806,14 +839,17 @@ def _continued(short: list[Run], limit: int | None, go_on, n_best: int):
     ------
     Run
     """
-    clean = False  # a run that went on ended non-degenerate
+    clean = False  # a run that went on ended non-degenerate and not at a saddle
+    extra = 0  # runs that go on because those before ended at saddles (#30)
     for rank, r in enumerate(short):
-        if limit is not None and rank >= limit:
+        if limit is not None and rank >= limit + extra:
             return
         if rank >= n_best and (clean or r.degenerate):
             return
         done = r if r.converged else go_on(r)
-        clean = clean or not done.degenerate
+        if done.saddle and not clean:
+            extra = min(extra + 1, SADDLE_RETRIES)
+        clean = clean or not (done.degenerate or done.saddle)
         yield done
 
 
@@ -851,15 +887,31 @@ def _result(best: Run, samples: _Samples, tol, max_iter) -> FitResult:
         check_log_likelihood(float(np.min(history)), weighted=True)  # -inf if any overflowed
 
     warn_degenerate(best.collapsed, best.empty, samples.floor * frame.std_x, stacklevel=4)
-    if tol > 0 and not best.converged:
+    if best.saddle and best.max_eigenvalue > HESSIAN_TOL:
+        warnings.warn(f"EM stopped at a saddle point of the likelihood, not a maximum: the Hessian's largest "
+                      f"eigenvalue per sample is {best.max_eigenvalue:.3g} > {HESSIAN_TOL:g}, and restarts "
+                      f"along its eigenvector (at most {MAX_ESCAPES}) did not climb; try other starts",
+                      ConvergenceWarning, stacklevel=3)
+    elif best.saddle:
+        warnings.warn(f"EM stopped at a point that is not a strict maximum: the Hessian's largest eigenvalue "
+                      f"per sample is {best.max_eigenvalue:.3g}, within {HESSIAN_TOL:g} of 0 (a flat direction: "
+                      "coincident components, so a fit with fewer components), and a restart along it did "
+                      "not climb; try fewer components or other starts", ConvergenceWarning, stacklevel=3)
+    elif tol > 0 and not best.converged:
         # below tol but not converged: max_iter came before the Jacobian check could confirm it
-        why = (f"estimated distance to the maximum {best.distance:.3g} >= tol = {tol:g}" if best.distance >= tol
-               else f"the estimated distance {best.distance:.3g} was not confirmed by the stopping rule's "
-                    "check before max_iter")
+        if not np.isfinite(best.distance):
+            why = ("its steps were not shrinking at the end, so the distance to the maximum could not be "
+                   "estimated: EM was still far from it, or oscillating")
+        elif best.distance >= tol:
+            why = f"estimated distance to the maximum {best.distance:.3g} >= tol = {tol:g}"
+        else:
+            why = (f"the estimated distance {best.distance:.3g} was not confirmed by the stopping rule's "
+                   "check before max_iter")
         warnings.warn(f"EM did not converge in {max_iter} iterations ({why})", ConvergenceWarning, stacklevel=3)
     params = frame.params_from_z(best.params)
     order = params.canonical_order()
     history.setflags(write=False)
+    se = _standard_errors(best, samples, order)
     return FitResult(
         params=params.permuted(order),
         log_likelihood=float(history[-1]),
@@ -868,7 +920,25 @@ def _result(best: Run, samples: _Samples, tol, max_iter) -> FitResult:
         converged=best.converged,
         responsibilities=_responsibilities(best, samples, order),
         init_params=frame.params_from_z(best.start),
+        max_eigenvalue=best.max_eigenvalue,
+        standard_errors=se,
     )
+
+
+def _standard_errors(best: Run, samples: _Samples, order: np.ndarray) -> StandardErrors:
+    """SE of the returned parameters, mapped from the frame z and the scaled weights to x's."""
+    d = best.params.n_components
+    if best.hessian is None or not best.converged:
+        nan = np.full(d, np.nan)
+        return StandardErrors(nan, nan.copy(), nan.copy())
+    ev = best.hessian.shape[0] != 3 * d - 1  # 2D free coordinates: one shared log σ
+    se = standard_errors(best.params, best.hessian, bool(ev))
+    # ℓ with the weights given is 2^e times ℓ with the weights scaled: the covariance 2^-e times;
+    # means and σ scale with x (2^k s), weights do not.
+    shrink = np.ldexp(1.0, -samples.weight_exponent) ** 0.5 if samples.weight_exponent else 1.0
+    spread = samples.frame.std_x
+    return StandardErrors(se.weights[order] * shrink, se.means[order] * shrink * spread,
+                          se.stds[order] * shrink * spread)
 
 
 def _responsibilities(best: Run, samples: _Samples, order: np.ndarray):
