@@ -66,6 +66,16 @@ def _parse_number(cell: str, decimal: str) -> float | None:
         return None
 
 
+def _marks_hint(cell: str, decimal: str) -> str:
+    """What may fix a cell that is not a number because of its commas or points."""
+    if "," in cell and "." in cell:  # "1,234.5" or "1.234,5": --decimal cannot read either
+        return (" (thousands separators? remove them from the file: numbers are read without them, "
+                "with --decimal choosing the decimal mark)")
+    if decimal == "." and "," in cell:
+        return " (decimal commas? pass --decimal ,)"
+    return ""
+
+
 def _choose_separator(first_line: str, decimal: str) -> str:
     candidates = [sep for sep in SEPARATORS if sep in first_line and not (sep == "," and decimal == ",")]
     if len(candidates) > 1:
@@ -208,7 +218,7 @@ def _value(cell: str, name: str | None, line: int, path: str, decimal: str) -> f
         raise InputError(f"missing value {where}at line {line} of {path}")
     v = _parse_number(cell, decimal)
     if v is None:
-        hint = " (decimal commas? pass --decimal ,)" if decimal == "." and "," in cell else ""
+        hint = _marks_hint(cell, decimal)
         raise InputError(f"non-numeric value {cell!r} {where}at line {line} of {path}{hint}")
     if not math.isfinite(v):
         raise InputError(f"non-finite value {cell!r} {where}at line {line} of {path}")
