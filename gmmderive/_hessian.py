@@ -116,12 +116,13 @@ def score_and_hessian_sums(x: np.ndarray, p: GMMParams, weights=None, equal_vari
         g[:, np.arange(d), im] = u / sd
         g[:, np.arange(d), js] = u * u - 1.0
         r = rho if wb is None else rho * wb[:, None]  # w_i ρ_c (H4)
-        score = np.einsum("nc,nck->nk", rho, g)  # ∇ℓ_i (H1)
+        score = np.matmul(rho[:, None, :], g)[:, 0, :]  # ∇ℓ_i (H1)
         ws = score if wb is None else score * wb[:, None]
         ll += float(lli.sum() if wb is None else wb @ lli)
         grad += ws.sum(axis=0)
         # (H2): Σ_c ρ_c g_c g_cᵀ - ∇ℓ_i ∇ℓ_iᵀ, then Σ_c ρ_c H_c
-        hess += np.einsum("nc,nck,ncl->kl", r, g, g, optimize=True) - ws.T @ score
+        g2 = g.reshape(n * d, k)  # Σ_i Σ_c w_i ρ_c g_c g_cᵀ as one matrix product (BLAS)
+        hess += (g2 * r.reshape(-1, 1)).T @ g2 - ws.T @ score
         rc = r.sum(axis=0)  # Σ_i w_i ρ_c
         hess[np.ix_(ia, ia)] += weight_block * rc.sum()
         hess[im, im] -= rc / sd**2

@@ -65,6 +65,8 @@ _DIFF_STEP = 1e-7
 HESSIAN_TOL = 1e-6
 #: At most this many escapes from saddles per run (each costs two runs of EM per direction tried),
 MAX_ESCAPES = 3
+#: Directions this close to flat are tried too (not certified against: see HESSIAN_TOL),
+ESCAPE_TOL = 1e-3
 #: each trying at most this many directions (of eigenvalue >= -HESSIAN_TOL) until one climbs.
 MAX_DIRECTIONS = 4
 #: An escape starts this far from the saddle along the eigenvector (of unit length in the
@@ -270,7 +272,7 @@ def run_em(x, start: GMMParams, *, max_iter, tol, std_floor, equal_variance=Fals
 def curvature(x, p: GMMParams, weights, equal_variance: bool, std_floor: float = 0.0):
     """``(H, λ, V)``: the Hessian of ℓ at ``p`` in the free coordinates (one pass), the largest
     eigenvalue λ of the curvature per sample, and in φ the eigenvectors whose eigenvalues are
-    >= -HESSIAN_TOL (the columns of V, the largest eigenvalue first).
+    >= -ESCAPE_TOL (the columns of V, the largest eigenvalue first).
 
     The curvature per sample is S H S / W, W = Σ_i w_i, S = diag(1 for the log-ratios, σ_c for
     μ_c, 1 for the log σ): H in the coordinates (log-ratios, μ_c/σ_c, log σ), which have no units,
@@ -291,7 +293,9 @@ def curvature(x, p: GMMParams, weights, equal_variance: bool, std_floor: float =
     scale = np.ones(hess.shape[0])
     scale[d - 1:2 * d - 1] = p.stds
     eigval, eigvec = np.linalg.eigh(hess * np.outer(scale, scale) / total)
-    up = eigval[::-1] >= -HESSIAN_TOL  # the directions that do not curve down, steepest first
+    # the directions that do not curve down, steepest first; and nearly flat ones (ESCAPE_TOL):
+    # at coincident components the split is flat only at θ*, and EM stops within tol of it
+    up = eigval[::-1] >= -ESCAPE_TOL
     return hess, float(eigval[-1]), scale[:, None] * eigvec[:, ::-1][:, up]
 
 
@@ -328,9 +332,12 @@ def _certify(m: _Evaluator, x, weights, params, history, state, steps, max_iter,
                 break
         if not climbed:
             break  # no branch climbs: EM returns to the saddle, or the direction is flat
-        if not branches[0][0][2]:  # max_iter came first: the escape's end is not a saddle, nor certified
-            return branches[0][0][0], history, False, branches[0][0][3], None, np.nan, False
         params, _, converged, distance = branches[0][0]
+        if not converged and m.count < max_iter:  # the branch's budget ran out: go on with the rest
+            params, h, converged, distance = steps(m, params, max_iter, tol, std_floor)
+            history.extend(np.maximum.accumulate(np.maximum(h, history[-1])).tolist())
+        if not converged:  # max_iter came first: the escape's end is not a saddle, nor certified
+            return params, history, False, distance, None, np.nan, False
     return params, history, False, distance, hess, max_eig, True
 
 
@@ -345,7 +352,8 @@ def _escape(m, phi, v, d, ev, flags, steps, max_iter, tol, std_floor, level, his
         q = GMMParams(q.weights, q.means, np.maximum(q.stds, std_floor))
         m.collapsed, m.empty = flags[0].copy(), flags[1].copy()
         before = m.count
-        end = steps(m, q, max_iter, tol, std_floor)
+        # a branch along a flat direction can crawl for ever: each gets a quarter of what is left
+        end = steps(m, q, min(max_iter, m.count + max(100, (max_iter - m.count) // 4)), tol, std_floor)
         branches.append((end, m.count - before, (m.collapsed, m.empty)))
     branches.sort(key=lambda b: (not (b[2][0].any() or b[2][1].any()), b[0][1][-1]), reverse=True)
     climbed = bool(branches) and branches[0][0][1][-1] > level + 1e-9 * abs(level)
