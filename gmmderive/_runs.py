@@ -243,7 +243,7 @@ def run_em(x, start: GMMParams, *, max_iter, tol, std_floor, equal_variance=Fals
     carries its weights). ``before`` is an earlier run that ended at ``start``: the result
     continues it (one history, iteration count and degeneracy record). ``keep_resp=False``
     drops the final (D, N) responsibilities, so that many short runs do not hold many such
-    arrays (chunked data never keeps them). A run that converges is certified (:func:`_certify`:
+    arrays (chunked data never keeps them). A run that converges is certified (``_certify``:
     the Hessian in one pass, escapes from a saddle) unless ``certify=False``.
     """
     m = _Evaluator(x, start.n_components, std_floor=std_floor, equal_variance=bool(equal_variance),

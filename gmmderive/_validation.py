@@ -14,7 +14,7 @@ import numpy as np
 
 def _real_array(x, name: str) -> np.ndarray:
     """``x`` as a new float64 array of any shape, refusing what is not real numbers (shared by
-    :func:`check_data` and :func:`check_data_nd`, so that both refuse the same inputs alike)."""
+    ``check_data`` and :func:`check_data_nd`, so that both refuse the same inputs alike)."""
     if isinstance(x, (str, bytes)):
         raise ValueError(f"{name} must be numeric, got a string")
     if hasattr(x, "toarray") or type(x).__module__.startswith("scipy.sparse"):

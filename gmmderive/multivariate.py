@@ -8,16 +8,16 @@ Data have shape (N, p): a row per sample, a column per dimension.
 
 The standardized frame
 ----------------------
-:func:`fit`, :func:`initial_params` and :func:`em_path` run EM on Z, each column of X scaled
+:func:`fit`, :func:`initial_params` and ``em_path`` run EM on Z, each column of X scaled
 by a power of two (exactly) and standardized: X = 2^k (m + s Z) column by column, as the
-univariate fit does (:class:`gmmderive.fit._Frame`). The model is affine-equivariant, so EM on
+univariate fit does (``gmmderive.fit._Frame``). The model is affine-equivariant, so EM on
 Z is EM on X, and nothing overflows or underflows for data of any magnitude; the results are
 mapped back to X's units. They must be floats there: a column whose variance is beyond the
 range of a float (a standard deviation above about 1e154 or below 1e-154) is a ``ValueError``.
 
-The stopping rule
------------------
-The univariate fit's (:mod:`gmmderive._runs`): EM stops when θ is within ``tol`` of the fixed
+When EM stops
+-------------
+By the univariate fit's rule (:mod:`gmmderive._runs`): EM stops when θ is within ``tol`` of the fixed
 point θ* it converges to, in the largest error of a weight, of a mean in units of its column's
 standard deviation, or of an entry of the Cholesky factor of a covariance in those units. The
 cheap estimate s·r/(1 - r) (s the last step, r the ratio of the last two) is confirmed by the
