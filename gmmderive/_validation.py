@@ -88,7 +88,7 @@ def check_data(x, *, name: str = "x") -> np.ndarray:
 def check_data_nd(X, *, name: str = "X") -> np.ndarray:
     """Return ``X`` as a new float64 array of shape (N, p), or raise.
 
-    The checks of :func:`check_data` (complex, masked, sparse, strings, numbers beyond a float,
+    The checks of ``check_data`` (complex, masked, sparse, strings, numbers beyond a float,
     non-finite values) for data with a row per sample and a column per dimension.
     """
     arr = _real_array(X, name)

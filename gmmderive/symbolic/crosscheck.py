@@ -16,7 +16,7 @@ hold, and evaluates the claim with ordinary arithmetic at 30 significant digits:
   differentiation step differentiates the objective numerically; a procedure states in its
   ``spec`` what it claims (a maximizer on the simplex, a stationary point, a Hessian, ...).
 
-:func:`cross_examine` returns ``(agree, report)``; :meth:`Step.check` calls it after the
+:func:`cross_examine` returns ``(agree, report)``; :meth:`gmmderive.symbolic.Step.check` calls it after the
 symbolic proof, and a step is proven only when both agree.
 """
 
