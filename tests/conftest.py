@@ -19,6 +19,7 @@ import pytest
 ENGINE = {
     "test_fit.py", "test_options.py", "test_magnitudes.py", "test_errors.py", "test_properties.py",
     "test_engines.py", "test_weights.py", "test_acceleration.py", "test_search.py", "test_sklearn.py",
+    "test_hessian.py",
 }
 VERSIONS = ENGINE | {
     "test_core.py", "test_fused.py", "test_multivariate.py", "test_cli.py", "test_dask.py", "test_symbolic.py",
