@@ -935,10 +935,13 @@ def _standard_errors(best: Run, samples: _Samples, order: np.ndarray) -> Standar
     se = standard_errors(best.params, best.hessian, bool(ev))
     # ℓ with the weights given is 2^e times ℓ with the weights scaled: the covariance 2^-e times;
     # means and σ scale with x (2^k s), weights do not.
-    shrink = np.ldexp(1.0, -samples.weight_exponent) ** 0.5 if samples.weight_exponent else 1.0
+    # 2^(-e/2) = 2^-(e//2) · 2^-(e%2)/2 (e%2 is 0 or 1): 2^-e itself overflows for e < -1023.
+    e = samples.weight_exponent
+    shrink = float(np.ldexp(1.0, -(e // 2)) * (np.sqrt(0.5) if e % 2 else 1.0)) if e else 1.0
     spread = samples.frame.std_x
-    return StandardErrors(se.weights[order] * shrink, se.means[order] * shrink * spread,
-                          se.stds[order] * shrink * spread)
+    with np.errstate(over="ignore"):  # an error beyond the largest float is inf, as it is
+        return StandardErrors(se.weights[order] * shrink, se.means[order] * shrink * spread,
+                              se.stds[order] * shrink * spread)
 
 
 def _responsibilities(best: Run, samples: _Samples, order: np.ndarray):

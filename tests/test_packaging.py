@@ -132,11 +132,21 @@ def test_ruff_is_one_version_everywhere():
 # -- declared dependencies only --------------------------------------------------------
 
 
+def _guarded(node) -> bool:
+    """A ``try`` whose handler catches ImportError: what it imports is optional."""
+    if not isinstance(node, ast.Try):
+        return False
+    caught = {n.id for h in node.handlers for n in ast.walk(h.type or ast.Name("")) if isinstance(n, ast.Name)}
+    return bool(caught & {"ImportError", "ModuleNotFoundError"})
+
+
 def _imports(path: Path):
-    """(module, at module level?) for every absolute import of a file."""
+    """(module, at module level?) for every absolute import of a file; an import guarded by
+    ``try ... except ImportError`` counts as not at module level (it is optional)."""
     def visit(node, top):
         for child in ast.iter_child_nodes(node):
-            inner = top and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            inner = top and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) \
+                and not _guarded(child)
             if isinstance(child, ast.Import):
                 yield from ((a.name.split(".")[0], top) for a in child.names)
             elif isinstance(child, ast.ImportFrom) and child.level == 0:
