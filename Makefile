@@ -102,6 +102,15 @@ mutation: $(STAMP)
 	GMMDERIVE_ENGINE=numpy $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
+# The random-fit harness (tests/test_fuzz.py) at scale: make test runs 32 small cases; this runs
+# FUZZ_CASES larger ones (N up to 1e5, every case on both engines) from seed FUZZ_SEED.
+FUZZ_CASES ?= 1000
+FUZZ_SEED ?= 1000
+.PHONY: fuzz
+fuzz: $(STAMP)
+	GMMDERIVE_FUZZ_SCALE=large GMMDERIVE_FUZZ_CASES=$(FUZZ_CASES) GMMDERIVE_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/python -m pytest -q -rf -p no:cacheprovider tests/test_fuzz.py
+
 # nbval in the development environment (.venv), for a quick look while editing.
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg book

@@ -17,7 +17,7 @@ compress, reject_degenerate, std_floor, tol = 0, few iterations). Every fit must
 
 The multivariate fit has its own cases (p = 1-4): the same checks, covariances for σ.
 
-``make test`` runs a bounded sample (40 cases, about 25 s on two cores); ``make fuzz`` runs
+``make test`` runs a bounded sample (32 cases, about 25 s on two cores); ``make fuzz`` runs
 ``GMMDERIVE_FUZZ_SCALE=large``: ``GMMDERIVE_FUZZ_CASES`` cases (default 1000) from seed
 ``GMMDERIVE_FUZZ_SEED``, larger ones. A case's test id is its seed, so
 ``GMMDERIVE_FUZZ_SCALE=large GMMDERIVE_FUZZ_SEED=s GMMDERIVE_FUZZ_CASES=1`` replays case s of
@@ -39,13 +39,13 @@ import gmmderive as g
 from gmmderive import multivariate as mv
 from gmmderive._engine import EngineWarning
 
-#: ``small`` (make test: 40 cases, N up to 20,000, the NumPy engine compared up to 5,000) or
+#: ``small`` (make test: 32 cases, N up to 20,000, the NumPy engine compared up to 5,000) or
 #: ``large`` (make fuzz: N up to 1e5, every case on both engines). A case depends on the scale
 #: and its seed only.
 SCALE = os.environ.get("GMMDERIVE_FUZZ_SCALE", "small")
 if SCALE not in ("small", "large"):
     raise ValueError(f"GMMDERIVE_FUZZ_SCALE must be small or large, got {SCALE!r}")
-N_CASES = int(os.environ.get("GMMDERIVE_FUZZ_CASES", 40 if SCALE == "small" else 1000))
+N_CASES = int(os.environ.get("GMMDERIVE_FUZZ_CASES", 32 if SCALE == "small" else 1000))
 FIRST_SEED = int(os.environ.get("GMMDERIVE_FUZZ_SEED", 0))
 SEEDS = range(FIRST_SEED, FIRST_SEED + N_CASES)
 #: For each scale, the largest N (a default search on 1e5 values takes seconds), the largest N
@@ -361,12 +361,18 @@ FOUND = [
     # log 0 (a RuntimeWarning), a failed check, and checks again at every step until max_iter
     # ("did not converge ... estimated distance 0 >= tol").
     (1198, "large", "Jacobian through an emptying class"),
+    # Two identical components of a multivariate fit came back in the other order: the harness
+    # compared them by position (not a defect of the fit; kept so that the comparison stays right).
+    (1424, "large", "multivariate: identical components"),
 ]
 
 
 @pytest.mark.parametrize("seed, scale, what", FOUND, ids=[f[2] for f in FOUND])
 def test_cases_the_harness_found(seed, scale, what, monkeypatch):
-    _check_case(make_case(seed, scale), monkeypatch)
+    if what.startswith("multivariate"):
+        _check_mv_case(*make_mv_case(seed))
+    else:
+        _check_case(make_case(seed, scale), monkeypatch)
 
 
 def test_the_same_fit_on_any_number_of_threads(monkeypatch):
@@ -409,16 +415,21 @@ def make_mv_case(seed: int):
 
 
 def _mv_distance(a: mv.MVGMMParams, b: mv.MVGMMParams, scale: np.ndarray) -> float:
-    """As the stopping rule: weights, means and Cholesky factors in units of the columns' spread."""
+    """As the stopping rule: weights, means and Cholesky factors in units of the columns' spread,
+    over the orders of b's components (identical components may come in either order)."""
     la = np.linalg.cholesky(a.covariances / np.outer(scale, scale))
     lb = np.linalg.cholesky(b.covariances / np.outer(scale, scale))
-    return float(max(np.abs(a.weights - b.weights).max(), (np.abs(a.means - b.means) / scale).max(),
-                     np.abs(la - lb).max()))
+    return float(min(max(np.abs(a.weights - b.weights[o]).max(), (np.abs(a.means - b.means[o]) / scale).max(),
+                         np.abs(la - lb[o]).max())
+                     for o in map(list, itertools.permutations(range(b.n_components)))))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_random_multivariate_fit(seed):
-    X, d, options = make_mv_case(seed)
+    _check_mv_case(*make_mv_case(seed))
+
+
+def _check_mv_case(X, d, options):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.simplefilter("error", RuntimeWarning)
