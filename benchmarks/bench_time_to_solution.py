@@ -327,6 +327,8 @@ def solve(p: Problem, args, mclust: bool, workdir: Path) -> list[Outcome]:
     """Every method on one problem, in a fixed order."""
     runs = dict(repeats=args.repeats, slow=args.slow)
     outcomes = [run_gmmderive(p, accelerate=False, **runs), run_gmmderive(p, accelerate=True, **runs)]
+    if args.only_gmmderive:
+        return outcomes
     try:
         outcomes += [run_sklearn(p, 1e-3, 100, **runs),
                      run_sklearn(p, SKLEARN_TIGHT_TOL, args.sklearn_max_iter, **runs)]
@@ -345,6 +347,8 @@ def main(argv=None) -> None:
     ap.add_argument("--spacing", type=float, default=2.5, help="distance of the means of the D = 5 problem (σ 1)")
     ap.add_argument("--sklearn-max-iter", type=int, default=1000, help="iteration limit of scikit-learn at tol 1e-10")
     ap.add_argument("--mclust-tol", type=float, default=1e-15, help="mclust's tight tol (relative log-likelihood)")
+    ap.add_argument("--only-gmmderive", action="store_true",
+                    help="time gmmderive's two methods only (a quick before/after comparison of a change)")
     args = ap.parse_args(argv)
 
     problems = make_problems(args.spacing)

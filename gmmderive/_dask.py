@@ -5,7 +5,7 @@ An EM iteration needs only sums over the samples: the log-likelihood and, per cl
 with weights). Sums over all samples are sums of sums over chunks, so each chunk gives its
 3D + 1 numbers from one fused pass (:mod:`gmmderive._fused`), the driver adds them in chunk
 order, and the M-step follows exactly as in memory (steps F1 and F2,
-``gmmderive.core._m_step_from_sums``). No new mathematics, and nothing of size N in the
+``gmmderive.mstep.em_update``). No new mathematics, and nothing of size N in the
 driver's memory.
 
 Everything that reads the data is a Dask task: the checks of x and of the weights, the
@@ -37,7 +37,7 @@ import numpy as np
 from ._engine import engine
 from ._runs import Run
 from ._validation import check_dtype, check_sample_weight
-from .core import _m_step_from_sums
+from .mstep import em_update
 from .params import MIN_STD, GMMParams
 
 #: Starts are drawn from at most about this many values (all of x when it is no larger).
@@ -359,7 +359,7 @@ class ChunkedSamples:
 
     def em_iteration(self, params: GMMParams, *, std_floor=0.0, equal_variance=False, weights=None):
         """One EM iteration from ``params``, as the engines' ``em_iteration`` (weights are the data's)."""
-        return _m_step_from_sums(self._sums_about(params), params, self.total_weight, std_floor=std_floor,
+        return em_update(self._sums_about(params), params, self.total_weight, std_floor=std_floor,
                                  equal_variance=equal_variance)
 
     def batch_em(self, starts, n_iter: int, *, std_floor, equal_variance=False, weights=None):
@@ -386,7 +386,7 @@ class ChunkedSamples:
             for j, i in enumerate(live):
                 s = sums[j]
                 try:
-                    _, new, col, emp = _m_step_from_sums(
+                    _, new, col, emp = em_update(
                         self._sums_about(current[i]), current[i], self.total_weight, std_floor=std_floor,
                         equal_variance=equal_variance, sums=(float(s[0, 0]), s[1], s[2], s[3]))
                 except ValueError:  # σ below the smallest float (std_floor=0): as batch_em, it stops

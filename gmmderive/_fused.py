@@ -41,7 +41,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from .core import _log_joint_terms, _m_step_from_sums
+from .core import _log_joint_terms
+from .mstep import em_update
 from .params import GMMParams
 
 #: Samples per block: for a few classes, the D x BLOCK log-joints stay in the L1 cache.
@@ -418,7 +419,7 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
     With ``weights`` (N,), sample i counts w_i times: the weighted log-likelihood and
     M-step of chapter 21 (N becomes Σ_i w_i).
     """
-    return _m_step_from_sums(
+    return em_update(
         lambda centers: sufficient_statistics(x, params, centers=centers, weights=weights), params,
         x.size if weights is None else float(weights.sum()), std_floor=std_floor, equal_variance=equal_variance,
     )

@@ -46,7 +46,8 @@ from ._engine import engine
 from ._hessian import from_free as _from_log_ratios
 from ._hessian import hessian_sums
 from ._hessian import to_free as _to_log_ratios
-from .core import EMPTY_CLASS_MASS, LOG_2PI
+from .core import LOG_2PI
+from .mstep import class_means, m_step_arrays
 from .params import MIN_STD, GMMParams
 
 #: A step this small (in the units of the stopping rule) is rounding: θ is the fixed point.
@@ -489,18 +490,11 @@ def batch_em(x, starts: list[GMMParams], n_iter: int, *, std_floor, equal_varian
             if weights is not None:
                 rho *= weights
             gamma = rho.sum(axis=2)
-            emp = gamma < EMPTY_CLASS_MASS
-            safe = np.where(emp, 1.0, gamma)
-            new_mu = (rho @ x) / safe
+            # the lecture's two passes (S24, then S29 about the new means, where S1 = 0)
+            new_mu = class_means(gamma, rho @ x)
             sq_dev = np.einsum("kdn,kdn->kd", rho, (x - new_mu[:, :, None]) ** 2)
-            if equal_variance:
-                new_sd = np.repeat(np.sqrt(np.where(emp, 0.0, sq_dev).sum(axis=1, keepdims=True) / total), d, axis=1)
-            else:
-                new_sd = np.where(emp, sd, np.sqrt(sq_dev / safe))
-            mu = np.where(emp, mu, new_mu)
-            col = ~emp & (new_sd < std_floor)
-            sd = np.maximum(new_sd, std_floor)
-            w_arr = gamma / gamma.sum(axis=1, keepdims=True)
+            w_arr, mu, sd, col, emp = m_step_arrays(total, gamma, np.zeros_like(sq_dev), sq_dev, new_mu, mu, sd,
+                                                    std_floor=std_floor, equal_variance=equal_variance)
             collapsed |= col
             empty |= emp
     runs = []

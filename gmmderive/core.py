@@ -34,17 +34,14 @@ from ._validation import (
     check_responsibilities,
     check_sample_weight,
 )
-from .params import MIN_STD, GMMParams
+from .mstep import EMPTY_CLASS_MASS, two_pass_m_step  # noqa: F401  (EMPTY_CLASS_MASS: the lecture's name)
+from .params import GMMParams
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 # exp(t) is exactly 0.0 in float64 for t < -745.2; clipping there changes no
 # result but keeps np.exp off its slow path for arguments far below it.
 _EXP_CLIP = -746.0
-
-#: A class whose responsibility mass γ_c is below this is "empty": its mean
-#: (a ratio of two vanishing sums) is undefined and the previous one is kept.
-EMPTY_CLASS_MASS = 1e-10
 
 #: Tolerance on the row sums of responsibilities given to :func:`m_step`.
 ROW_SUM_TOL = 1e-6
@@ -315,109 +312,32 @@ def lower_bound(x, resp, params: GMMParams) -> float:
 # --------------------------------------------------------------------------
 
 
-def _safe_mass(gamma):
-    """γ_e as a divisor: 1 for an empty class, whose mean and σ are not used."""
-    return np.where(gamma < EMPTY_CLASS_MASS, 1.0, gamma)
-
-
 def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False, weights=None):
     """M-step on (D, N) responsibilities; returns (params, collapsed, empty).
 
-    ``collapsed[c]`` says σ_c was raised to ``std_floor``; ``empty[c]`` says
-    γ_c was below :data:`EMPTY_CLASS_MASS` and μ_c, σ_c were kept from
-    ``previous``. With ``weights`` (N,), every sum over samples is weighted: γ_e =
-    Σ_i w_i ρ_e^{[i]}, and N becomes Σ_i w_i (chapter 21).
+    The lecture's two passes (S24, then S29 about the μ_e just updated: never
+    Σ ρ x² - γ μ², which cancels catastrophically for data far from 0), handed to the one
+    M-step from sufficient statistics (:func:`gmmderive.mstep.two_pass_m_step`).
+    ``collapsed[c]`` says σ_c was raised to ``std_floor``; ``empty[c]`` says γ_c was below
+    :data:`EMPTY_CLASS_MASS` and μ_c, σ_c were kept from ``previous``. With ``weights`` (N,),
+    every sum over samples is weighted: γ_e = Σ_i w_i ρ_e^{[i]}, and N becomes Σ_i w_i
+    (chapter 21).
     """
     if weights is not None:
         resp_dn = resp_dn * weights  # w_i ρ_e^{[i]}: the weighted updates are the same formulas
-    gamma = resp_dn.sum(axis=1)
-    safe_gamma = _safe_mass(gamma)
-    means = (resp_dn @ x) / safe_gamma  # S24
-    # Two-pass form (S29 with the μ just updated): Σ_i ρ (x - μ_e)², never
-    # Σ ρ x² - γ μ², which cancels catastrophically for data far from 0.
-    sq_dev = np.empty_like(means)
-    dev = np.empty_like(x)
-    for c in range(means.size):
-        np.subtract(x, means[c], out=dev)
-        np.square(dev, out=dev)
-        sq_dev[c] = resp_dn[c] @ dev
+
+    def sq_dev_about(means):
+        sq_dev = np.empty_like(means)
+        dev = np.empty_like(x)
+        for c in range(means.size):
+            np.subtract(x, means[c], out=dev)
+            np.square(dev, out=dev)
+            sq_dev[c] = resp_dn[c] @ dev
+        return sq_dev
+
     n = x.size if weights is None else float(weights.sum())
-    return _params_from_statistics(
-        n, gamma, means, sq_dev, previous=previous, std_floor=std_floor, equal_variance=equal_variance
-    )
-
-
-def _params_from_statistics(n, gamma, means, sq_dev, *, previous=None, std_floor=0.0, equal_variance=False):
-    """The M-step's parameters from γ_e, μ_e and Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)².
-
-    Shared by :func:`_m_step_dn` and the fused iteration of ``fit``
-    (:mod:`gmmderive._fused`); ``means`` and ``sq_dev`` of an empty class are ignored.
-    """
-    empty = gamma < EMPTY_CLASS_MASS
-    if empty.any() and previous is None:
-        c = int(np.flatnonzero(empty)[0])
-        raise ValueError(
-            f"class {c} has no responsibility mass (γ_{c} = {gamma[c]:.3g}): "
-            "its mean is undefined; pass previous=... to keep its old parameters"
-        )
-    safe_gamma = _safe_mass(gamma)
-    if equal_variance:
-        # One σ for all classes: σ² = Σ_e Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² / N
-        stds = np.full_like(sq_dev, np.sqrt(sq_dev[~empty].sum() / n))
-    else:
-        stds = np.sqrt(sq_dev / safe_gamma)
-    if empty.any():
-        means = np.where(empty, previous.means, means)
-        if not equal_variance:
-            stds = np.where(empty, previous.stds, stds)
-    collapsed = ~empty & (stds < std_floor)
-    stds = np.maximum(stds, std_floor)
-    if not (stds >= MIN_STD).all():  # only without a floor: σ = 0 is no Gaussian
-        c = int(np.flatnonzero(~(stds >= MIN_STD))[0])
-        raise ValueError(f"component {c} collapsed onto a single value (σ = {stds[c]:.3g}) and std_floor = "
-                         f"{std_floor:g} does not hold it; use std_floor > 0 (the default is 1e-6 of the spread)")
-    # S20: π_e = γ_e / N. Σ_e γ_e = N exactly when every row of ρ sums to one (M2); rows that
-    # do so only within the row check's tolerance would leave the weights off the simplex.
-    weights = gamma / gamma.sum()
-    return GMMParams._trusted(weights, np.array(means, dtype=np.float64), stds), collapsed, empty
-
-
-#: Sum again about the new means when the shift correction S1²/γ would cancel more than
-#: this share of S2 (the fused pass, :func:`_m_step_from_sums`).
-RECENTRE_BELOW = 1e-3
-
-
-def _m_step_from_sums(sums_about, params, n, *, std_floor=0.0, equal_variance=False, sums=None):
-    """The M-step from the E-step's sums: ``(new params, collapsed, empty)`` and the log-likelihood.
-
-    ``sums_about(centers)`` returns ``(log p(𝒟; params), γ, S1, S2)`` with
-    S1_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e) and S2_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)² about
-    ``centers`` (each term times w_i with weights): one pass of the fused engine over the data
-    (:mod:`gmmderive._fused`), or the same sums added over chunks (:mod:`gmmderive._dask`).
-    Steps F1 and F2: μ_e = c_e + S1_e / γ_e and Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S2_e - S1_e² / γ_e.
-    ``n`` is N (Σ_i w_i with weights); ``sums``, if given, are ``sums_about(params.means)``
-    already computed (Dask's batched pre-runs compute them for many starts in one pass).
-
-    Returns
-    -------
-    log_likelihood, new_params, collapsed, empty
-    """
-    ll, gamma, s1, s2 = sums_about(params.means) if sums is None else sums
-    safe_gamma = _safe_mass(gamma)
-    empty = gamma < EMPTY_CLASS_MASS
-    means = params.means + s1 / safe_gamma  # S24
-    sq_dev = s2 - s1 * s1 / safe_gamma  # Σ_i ρ (x - μ_e)² with the μ_e just updated (S29)
-    if np.any(~empty & (sq_dev < RECENTRE_BELOW * s2)):
-        # μ_e moved far: the shift correction would cancel (and c_e + S1_e/γ_e lose digits),
-        # so sum again about the new μ: a small, accurate correction of both.
-        _, _, s1, s2 = sums_about(means)
-        means = means + s1 / safe_gamma
-        sq_dev = s2 - s1 * s1 / safe_gamma
-    new, collapsed, empty = _params_from_statistics(
-        n, gamma, means, np.maximum(sq_dev, 0.0), previous=params, std_floor=std_floor,
-        equal_variance=equal_variance,
-    )
-    return ll, new, collapsed, empty
+    return two_pass_m_step(n, resp_dn.sum(axis=1), resp_dn @ x, sq_dev_about, previous, std_floor=std_floor,
+                           equal_variance=equal_variance)
 
 
 def warn_degenerate(collapsed, empty, std_floor: float, stacklevel: int = 3) -> None:

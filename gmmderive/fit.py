@@ -112,6 +112,7 @@ from ._validation import (
     check_total_weight,
 )
 from .core import warn_degenerate
+from .mstep import class_means, m_step_arrays
 from .params import MIN_STD, GMMParams
 
 INIT_STRATEGIES = ("quantile", "kmeans++", "random")
@@ -224,11 +225,17 @@ def _params_from_labels(x: np.ndarray, labels: np.ndarray, n_components: int, w=
     count = np.bincount(labels, weights=w, minlength=n_components)
     if not (count > 0).all():
         raise AssertionError("a start's group is empty")  # every centre is a data value
-    means = np.bincount(labels, weights=x if w is None else w * x, minlength=n_components) / count
-    dev2 = (x - means[labels]) ** 2
-    var = np.bincount(labels, weights=dev2 if w is None else w * dev2, minlength=n_components) / count
-    stds = np.maximum(np.sqrt(var), _INIT_MIN_STD * spread / n_components)
-    return GMMParams(count / count.sum(), means, stds)
+    sum_x = np.bincount(labels, weights=x if w is None else w * x, minlength=n_components)
+    means = class_means(count, sum_x, empty_below=0.0)  # the two passes of the M-step, ρ one-hot
+
+    def sq_dev(means):
+        dev2 = (x - means[labels]) ** 2
+        return np.bincount(labels, weights=dev2 if w is None else w * dev2, minlength=n_components)
+
+    weights, means, stds, _, _ = m_step_arrays(count.sum(), count, np.zeros(n_components), sq_dev(means), means,
+                                               None, None, std_floor=_INIT_MIN_STD * spread / n_components,
+                                               empty_below=0.0)
+    return GMMParams(weights, means, stds)
 
 
 def _weighted_std(x: np.ndarray, w: np.ndarray) -> float:
