@@ -549,7 +549,7 @@ DEFINITION_MUTATIONS = [
     ("hypothesis ROWS", "derivation.py", "sp.Eq(class_sum(rho[i, d]), 1)", "sp.Eq(class_sum(rho[i, d]), 2)"),
     ("hypothesis SIMPLEX", "derivation.py", "sp.Eq(class_sum(pi[d]), 1)", "sp.Eq(class_sum(pi[d]), 2)"),
     ("hypothesis Q_SIMPLEX", "derivation.py", "sp.Eq(class_sum(q[d]), 1)", "sp.Eq(class_sum(q[d]), 2)"),
-    ("condition SCATTER dropped", "derivation.py", "    hypotheses=(SCATTER,),\n", ""),
+    ("condition SCATTER dropped", "derivation.py", "    hypotheses=(SCATTER, GAMMA),\n", "    hypotheses=(GAMMA,),\n"),
     ("S19 (λ = N) claims D", "derivation.py", "    lhs=lam,\n    rhs=N,", "    lhs=lam,\n    rhs=D,"),
     ("S16b (stationarity) mistyped", "derivation.py", "    rhs=gamma[e] / pi[e],\n    justification=r\"Solve",
      "    rhs=gamma[e] / pi[e] ** 2,\n    justification=r\"Solve"),
@@ -779,7 +779,8 @@ def test_a_hypothesis_that_names_a_step_must_be_its_theorem():
     assumed = gs.Hypothesis("λ = D, assumed", sp.Eq(lam, D))
     proof = gs.claim(lam, D, using=[assumed]).check()
     assert proof.passed and any("λ = D, assumed" in a for a in proof.audit()["assumptions"])
-    assert "proven, assuming λ = D, assumed" in proof.summary()  # the verdict shows it
+    # the verdict shows it (and that the claim only restates it)
+    assert "restates λ = D, assumed, assuming λ = D, assumed" in proof.summary()
 
 
 def test_the_books_assumptions_are_listed():

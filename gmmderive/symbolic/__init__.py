@@ -65,10 +65,33 @@ def audit(chapter: int | None = None, jobs: int = 1) -> list:
     return [s.check().audit() for s in chosen]
 
 
+def _numeric_verdict(row: dict) -> str:
+    numeric = row.get("numeric", "")
+    if not numeric:
+        return "not run (the kernel refused the step first)" if not row["passed"] else "not run"
+    return numeric.replace("agrees numerically at", "agrees at")
+
+
+def report(audits: list) -> list:
+    """The text lines of ``verify``: each step with the kernel's verdict beside the numeric
+    second checker's (:mod:`~gmmderive.symbolic.crosscheck`), a failure's message, and the
+    count. ``audits`` is what :func:`audit` returns."""
+    lines = []
+    for a in audits:
+        kernel = a.get("verdict", "proven" if a["passed"] else "FAILED")
+        lines.append(f"{a['id']:<5} ch{a['chapter']:<3} {a['name']:<66} {a['kind_label']:<14} "
+                     f"{a['seconds']:6.2f} s  kernel: {kernel}; numeric: {_numeric_verdict(a)}")
+        if not a["passed"]:
+            lines.append(f"      {a['message']}")
+    failed = sum(not a["passed"] for a in audits)
+    lines.append(f"{len(audits) - failed} passed, {failed} failed")
+    return lines
+
+
 __all__ = [
     "ALL_STEPS", "EXERCISES", "audit", "axioms", "claim", "CHAPTERS", "D", "Hypothesis", "I", "KINDS", "LAGRANGIAN",
     "LectureLatexPrinter", "N", "Proof",
     "ProofError", "Q", "Q_hat", "STEPS", "Step", "X", "c", "d", "e", "gamma", "i", "init_printing",
-    "lam", "latex", "mu", "normal_pdf", "pi", "rho", "rho_tilde", "sigma", "step", "steps", "verify",
+    "lam", "latex", "mu", "normal_pdf", "pi", "report", "rho", "rho_tilde", "sigma", "step", "steps", "verify",
     "x", "z",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
 
 _GREEK = {"rho": r"\rho", "rhotilde": r"\tilde{\rho}", "gamma": r"\gamma", "pi": r"\pi",
           "mu": r"\mu", "sigma": r"\sigma", "alpha": r"\alpha", "pnew": r"p'"}
@@ -154,8 +155,57 @@ class LectureLatexPrinter(LatexPrinter):
         return super()._print_Symbol(expr, style=style)
 
 
+#: Letters for a bound index the kernel renamed privately, by what it runs over: the lecture's
+#: class letters for a range up to D, its sample letters for a range up to N.
+_CLASS_LETTERS = ("d", "c", "e", "k", "l", "m")
+_SAMPLE_LETTERS = ("i", "j", "s", "t")
+
+
+def _letters_for(hi):
+    from ._symbols import D, N
+
+    free = sp.sympify(hi).free_symbols
+    if D in free:
+        return _CLASS_LETTERS
+    if N in free:
+        return _SAMPLE_LETTERS
+    return ()
+
+
+def readable(expr, _taken=None):
+    """``expr`` with every privately renamed bound index (a Dummy of the kernel) named in the
+    lecture's notation: d, c, e for a class, i, j for a sample, never a letter free in
+    ``expr`` or bound around it. For display only: the reader never sees the kernel's
+    private names (k, l, u, ...)."""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda a: readable(a, _taken))
+    if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args or not expr.atoms(sp.Dummy):
+        return expr  # nothing renamed here: the expression as built (an unevaluated display form too)
+    if _taken is None:
+        _taken = frozenset(s.name for s in expr.free_symbols)
+    if isinstance(expr, (sp.Sum, sp.Product)) and all(len(lim) == 3 for lim in expr.limits):
+        taken, mapping, limits = set(_taken), {}, []
+        for v, lo, hi in reversed(expr.limits):  # outermost first
+            lo, hi = sp.sympify(lo).xreplace(mapping), sp.sympify(hi).xreplace(mapping)
+            new = v
+            if isinstance(v, sp.Dummy):
+                name = next((n for n in _letters_for(hi) if n not in taken), None)
+                if name is not None:
+                    new = sp.Symbol(name, integer=True, nonnegative=True)
+            mapping[v] = new
+            taken.add(new.name)
+            limits.append((new, lo, hi))
+        function = readable(expr.function.xreplace(mapping), frozenset(taken))
+        return expr.func(function, *reversed(limits))
+    return expr.func(*[readable(a, _taken) for a in expr.args])
+
+
 def latex(expr, **settings) -> str:
-    """LaTeX of a SymPy expression in the lecture's notation."""
+    """LaTeX of a SymPy expression in the lecture's notation (private bound indices renamed)."""
+    try:
+        expr = readable(expr)
+    except (TypeError, ValueError, AttributeError):  # something that does not rebuild: as it is
+        pass
     return LectureLatexPrinter(settings).doprint(expr)
 
 
@@ -165,3 +215,37 @@ def init_printing() -> None:
     ``use_latex="mathjax"`` keeps formulas as text (no PNG images of math).
     """
     sp.init_printing(use_latex="mathjax", latex_printer=latex)
+
+
+_GREEK_TEXT = {"rho": "ρ", "rhotilde": "ρ̃", "gamma": "γ", "pi": "π", "mu": "μ", "sigma": "σ", "alpha": "α",
+               "lambda": "λ", "pnew": "p'"}
+
+
+class _LectureTextPrinter(StrPrinter):
+    """Plain text in the lecture's notation: ρ_e^[i], x^[i], γ_e, Σ_{i=0}^{N-1} ..."""
+
+    printmethod = "_lecture_text"  # not the objects' own _sympystr (Indexed prints rho[i, e] there)
+
+    def _print_Indexed(self, expr):
+        name = expr.base.label.name
+        idx = [self._print(a) for a in expr.indices]
+        if name == "x" and len(idx) == 1:
+            return f"x^[{idx[0]}]"
+        if name in ("rho", "rhotilde") and len(idx) == 2:
+            return f"{_GREEK_TEXT[name]}_{idx[1]}^[{idx[0]}]"
+        return f"{_GREEK_TEXT.get(name, name)}_{','.join(idx)}"
+
+    def _print_Symbol(self, expr):
+        return _GREEK_TEXT.get(expr.name, expr.name)
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Sum(self, expr):
+        heads = "".join(f"Σ_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
+                        for v, lo, hi in reversed(expr.limits))
+        return heads + self.parenthesize(expr.function, PRECEDENCE["Mul"])
+
+
+def text(expr) -> str:
+    """One line of plain text in the lecture's notation (for verdicts and messages)."""
+    return _LectureTextPrinter().doprint(readable(expr))

@@ -34,8 +34,12 @@ from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
-from ._printing import latex
+from ._printing import latex, text
 from ._symbols import D, N
+from ._symbols import c as _c
+from ._symbols import gamma as _gamma
+from ._symbols import pi as _pi
+from ._symbols import sigma as _sigma
 from ._tactics import (
     BinderError,
     _depends_on,
@@ -170,6 +174,36 @@ class Hypothesis:
         free = sorted((s for s in expr.free_symbols if index_kind(s) == kind), key=sp.default_sort_key)
         return expr.xreplace({lhs: rhs.xreplace({o: free[0]})}) if free and expr.has(lhs) else expr
 
+    def fold(self, expr):
+        """``expr`` with the statement applied right to left: a definition ``γ_c = Σ_i ρ_c^{[i]}``
+        turns each ``Σ_i ρ_e^{[i]}`` (e of the kind of c) back into ``γ_e``.
+
+        Only for a statement whose left side is a positive symbol or entry carrying every index
+        of ``over``, and whose right side is a sum over one index; anything else is unchanged.
+        A proof by solving folds its equation, so that the sign the left side's symbol
+        carries (γ_e > 0) is known where the sum would only be nonnegative.
+        """
+        if self.is_condition:
+            return expr
+        lhs, rhs = self.statement.lhs, canonical(self.statement.rhs)
+        if not (isinstance(lhs, (sp.Symbol, sp.Indexed)) and lhs.is_positive and isinstance(rhs, sp.Sum)
+                and len(rhs.limits) == 1 and set(self.over) <= lhs.free_symbols):
+            return expr
+        (v, lo, hi), g = rhs.limits[0], rhs.function
+        wilds = {o: _wild_for(o) for o in self.over}
+
+        def apply(s):
+            if len(s.limits) != 1 or tuple(s.limits[0][1:]) != (lo, hi):
+                return s
+            u = s.limits[0][0]
+            m = s.function.match(g.xreplace({v: u, **wilds}))
+            if m is None or set(m) != set(wilds.values()) or any(u in sp.sympify(val).free_symbols
+                                                                  for val in m.values()):
+                return s
+            return lhs.xreplace({o: m[w] for o, w in wilds.items()})
+
+        return canonical(canonical(expr).replace(lambda a: isinstance(a, sp.Sum), apply))
+
     def check(self) -> bool:
         """Whether the rewrite turns the statement's own ``lhs - rhs`` into 0."""
         return _hypothesis_holds(self)
@@ -250,6 +284,11 @@ class Proof:
     work: tuple = ()  # (label, SymPy expression) pairs: what SymPy computed
     message: str = ""
     numeric: str = field(default="", compare=False)  # what the independent numeric check found
+    #: What the step shows when it has no content of its own: "by definition", "identical
+    #: after evaluation", "restates ..." ("" for a proof with content).
+    shows: str = field(default="", compare=False)
+    #: Signs declared on the claim's symbols that a reader's claim relies on (γ_e > 0 ...).
+    relies: tuple = field(default=(), compare=False)
 
     def __post_init__(self):
         if not getattr(_MINTING, "active", False):
@@ -271,11 +310,20 @@ class Proof:
         A hypothesis of the book is listed by :func:`~gmmderive.symbolic.axioms`; any other
         one taken as given (a reader's ``Hypothesis``) is named here: "proven, assuming h".
         """
-        status = "proven" if self.passed else "FAILED"
+        status = self.verdict
         own = [h.name for h in self.step.hypotheses if h.source in _GIVEN and h not in book_axioms()]
+        own += list(self.relies)
         if own and self.passed:
             status += ", assuming " + "; ".join(own)
         return f"{self.step.id} (chapter {self.step.chapter}) {self.step.name}: {status} ({self.step.kind_label})"
+
+    @property
+    def verdict(self) -> str:
+        """"proven", or what a step without content shows ("by definition", "identical after
+        evaluation", "restates ..."), or "FAILED"."""
+        if not self.passed:
+            return "FAILED"
+        return self.shows or "proven"
 
     def audit(self) -> dict:
         """What the proof assumed and used: for ``verify --json``."""
@@ -286,18 +334,21 @@ class Proof:
             "method": self.step.method.name, "tactics": list(self.step.method.tactics),
             "hypotheses": [{"name": h.name, "statement": sp.sstr(h.statement), "over": [str(o) for o in h.over],
                             "source": h.source} for h in self.step.hypotheses],
-            "passed": self.passed, "seconds": round(self.seconds, 4), "message": self.message,
-            "numeric": self.numeric,
+            "passed": self.passed, "verdict": self.verdict, "seconds": round(self.seconds, 4),
+            "message": self.message, "numeric": self.numeric,
             "assumptions": [a for h in self.step.hypotheses for a in _assumptions_of(h)]
             + list(symbol_assumptions(self.step)),
+            "relies_on": list(self.relies),
         }
 
     def _repr_markdown_(self):
         # One line with the verdict; the text beside it already shows the equation in the
         # lecture's form. What SymPy checked and computed folds away (open for key steps and
         # for a failure), so a reader who wants every detail still gets it.
-        mark = "✔" if self.passed else "✘"
-        status = "proven" if self.passed else "FAILED"
+        mark = ("≡" if self.shows else "✔") if self.passed else "✘"  # no ✔ for a step without content
+        status = self.verdict
+        if self.relies and self.passed:
+            status += ", assuming " + "; ".join(self.relies)
         head = f"{mark} **{self.step.id} {status}** ({self.step.kind_label}) · {self.step.name}"
         body = [self.step._claim_markdown()]
         for label, expr in self.work:
@@ -374,6 +425,9 @@ class Step:
     key : bool
         A result the lecture builds on (an update, λ = N, the Hessian): the book shows how
         SymPy checked it unfolded; other steps fold that away.
+    definition : bool
+        The step names an expression (Q̂ = its unfolding): its verdict says "by definition",
+        never "proven".
     least : tuple of (symbol, int)
         The range of a general claim: N ≥ 1 and D ≥ 1 unless raised here (``((D, 3),)`` for
         a claim that holds from D = 3 on). The kernel refuses a sum that runs backwards
@@ -394,6 +448,7 @@ class Step:
     relation: str = "="
     key: bool = field(default=False, compare=False)
     least: tuple = ()
+    definition: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -465,7 +520,7 @@ class Step:
         from .crosscheck import cross_examine
 
         t0 = time.perf_counter()
-        numeric = ""
+        numeric, shows, relies = "", "", ()
         try:
             problem = self._malformed()
             if problem:
@@ -477,11 +532,15 @@ class Step:
                     if not agree:
                         passed = False
                         message = f"the symbolic proof passed, but the numeric check disagrees: {numeric}"
+                if passed:
+                    shows = _without_content(self)
+                    relies = _relied_on(self) if self.chapter == 0 else ()
         except Exception as exc:  # a proof that crashes is a proof that failed
             passed, work, message = False, (), f"the proof raised {type(exc).__name__}: {exc}"
         _MINTING.active = True
         try:
-            return Proof(self, bool(passed), self.kind, time.perf_counter() - t0, tuple(work), message, numeric)
+            return Proof(self, bool(passed), self.kind, time.perf_counter() - t0, tuple(work), message, numeric,
+                         shows=shows, relies=tuple(relies))
         finally:
             _MINTING.active = False
 
@@ -617,12 +676,25 @@ def _hypothesis_problem(h) -> str:
     return ""
 
 
+#: The signs the book's symbols carry, as the assumptions they are: SymPy uses them silently
+#: (0^γ_e = 0, log(π_e σ_e) = log π_e + log σ_e), so :func:`book_axioms` lists them first.
+SIGNS = tuple(
+    Hypothesis(text, sp.StrictGreaterThan(base[c_], 0, evaluate=False), over=(c_,), source="assumption")
+    for base, c_, text in [
+        (_gamma, _c, "every class has positive responsibility γ_c > 0 (no class is empty)"),
+        (_pi, _c, "every weight is positive, π_c > 0"),
+        (_sigma, _c, "every standard deviation is positive, σ_c > 0"),
+    ]
+)
+
+
 def book_axioms() -> tuple:
-    """Every hypothesis the book takes as given (definitions, assumptions, conditions, and
-    theorems used beyond their range), from the modules that define the steps: HOL's ``axioms()``."""
+    """Every hypothesis the book takes as given (the symbols' signs, definitions, assumptions,
+    conditions, and theorems used beyond their range), from the modules that define the
+    steps: HOL's ``axioms()``."""
     import importlib
 
-    found = []
+    found = list(SIGNS)
     for name in ("derivation", "exercises", "weighted", "rate"):
         module = importlib.import_module(f"{__package__}.{name}")
         for value in vars(module).values():
@@ -663,6 +735,95 @@ def symbol_assumptions(step) -> list:
     if step.least:
         found.append("range: " + ", ".join(f"{s} ≥ {k}" for s, k in step.least))
     return found
+
+
+def _without_content(step) -> str:
+    """What a passed step shows when its equality has no content of its own, else "".
+
+    A definition says so. A step proven by rewriting whose sides are one expression once
+    SymPy evaluates them (B1's D - 1 + D + D = 3D - 1) shows an evaluation; one whose
+    difference vanishes by its hypotheses alone, with no tactic (S12: g(π) = 0 *is* the
+    simplex), restates them.
+    """
+    if step.definition:
+        return "by definition"
+    if step.method.name != "rewriting" or step.relation != "=" or _is_matrix(step.lhs) or _is_matrix(step.rhs):
+        return ""
+    if canonical(step.lhs) == canonical(step.rhs):
+        return "identical after evaluation"
+    if step.hypotheses:
+        diff = canonical(step.lhs - step.rhs)
+        for h in step.hypotheses:
+            diff = canonical(h.rewrite(diff))
+        if diff == 0:
+            return "restates " + ", ".join(h.source if h.source not in _GIVEN else h.name for h in step.hypotheses)
+    return ""
+
+
+def _signed_families(step) -> dict:
+    """The symbols and indexed bases of a step with a declared sign (γ > 0, ρ ≥ 0 ...), by name,
+    each with its copy that carries no sign (real only). Sizes and indices keep theirs."""
+    found = {}
+    sides = [step.lhs, step.rhs, *[h.statement for h in step.hypotheses]]
+    for side in sides:
+        if not isinstance(side, sp.Basic):
+            continue
+        for a in side.atoms(sp.IndexedBase):
+            s = a.label
+            if s.is_positive or s.is_nonnegative:
+                found[a] = sp.IndexedBase(s.name, real=True)
+        for s in side.free_symbols:
+            if isinstance(s, sp.Symbol) and not isinstance(s, sp.Dummy) and s not in (N, D) \
+                    and not s.is_integer and (s.is_positive or s.is_nonnegative):
+                found[s] = sp.Symbol(s.name, real=True)
+    return found
+
+
+def _sign_text(obj) -> str:
+    s = obj.label if isinstance(obj, sp.IndexedBase) else obj
+    meaning = _SYMBOL_MEANING.get(s.name)
+    if meaning:
+        return meaning.split(":")[0]
+    return f"{s.name} {'>' if s.is_positive else '≥'} 0"
+
+
+def _relied_on(step) -> list:
+    """The declared signs a passed claim needs: its proof run again with each sign removed.
+
+    A symbol's sign is a convention SymPy applies silently (0^γ_e = 0 because γ_e > 0 is
+    declared); the verdict names every one the proof could not do without: "proven, assuming
+    γ_c > 0".
+    """
+    families = _signed_families(step)
+    found = set()
+    # A division is a condition too: SymPy cancels a/a = 1 whatever a is. A denominator the
+    # signs make nonzero relies on them; one that may be 0 is named: "assuming Σ_i ρ_e^{[i]} ≠ 0".
+    for side in (step.lhs, step.rhs):
+        if not isinstance(side, sp.Expr):
+            continue
+        for b in {a.base for a in canonical(side).atoms(sp.Pow) if a.exp.is_negative}:
+            if b.is_zero is False:
+                weak = b.xreplace(families)
+                if weak.is_zero is not False:
+                    found |= {_sign_text(k) for k in families if b.has(k)}
+            else:
+                found.add(f"{text(b)} ≠ 0")
+    if not families:
+        return sorted(found)
+
+    def passes_without(chosen):
+        swap = {k: families[k] for k in chosen}
+        weak = replace(step, lhs=step.lhs.xreplace(swap), rhs=step.rhs.xreplace(swap),
+                       hypotheses=tuple(replace(h, statement=h.statement.xreplace(swap)) for h in step.hypotheses))
+        try:
+            return bool(step.method(weak)[0])
+        except Exception:
+            return False
+
+    if not passes_without(list(families)):
+        needed = [k for k in families if not passes_without([k])] or list(families)
+        found |= {_sign_text(k) for k in needed}
+    return sorted(found)
 
 
 # --------------------------------------------------------------------------
@@ -734,6 +895,8 @@ def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
         eq = canonical(_apply(equation, tactics))
         for h in step.hypotheses:
             eq = canonical(_apply(h.rewrite(eq), tactics))
+        for h in step.hypotheses:  # a definition's name back where its sum stands (γ_e, known > 0)
+            eq = h.fold(eq)
         positive = _positive_sums(step)
         sums = sorted(eq.atoms(sp.Sum), key=sp.default_sort_key)
         stand_in = {}
@@ -763,7 +926,10 @@ def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
         if len(admissible) != 1:
             return False, work, (f"expected one admissible root, SymPy found {len(admissible)}: "
                                  f"${latex(sp.FiniteSet(*admissible))}$")
-        left = reduce(_apply(step.rhs - admissible[0], tactics))
+        left = _apply(step.rhs - admissible[0], tactics)
+        for h in step.hypotheses:  # the claim may write a defined name out (Σ_i ρ_e^{[i]} for γ_e)
+            left = _apply(h.rewrite(left), tactics)
+        left = reduce(left)
         ok = left == 0
         return ok, work, "" if ok else (f"the root is ${latex(admissible[0])}$; the claimed right-hand side "
                                         f"minus the root reduces to {_leftover(left)}")

@@ -14,6 +14,8 @@ tactic is a rewrite a reader can follow, and each is sound by construction:
   only for ``f_d`` shown positive.
 * :func:`split_sums`: linearity of a sum; factors free of the summation index move out.
 * :func:`swap_sums`: finite sums with constant bounds commute (one fixed order).
+* :func:`whole_ranges`: a sum that starts (or stops) a few terms off the whole range is the
+  whole range less those terms.
 * :func:`instantiate`: fix N, D (and free indices) to numbers and expand every sum, for
   proofs of the *exact* kind.
 
@@ -337,6 +339,42 @@ def constant_sums(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda a: isinstance(a, sp.Sum) and len(a.limits) > 1, _count_unused)
 
 
+#: The most terms :func:`whole_ranges` writes out of one sum.
+_MOST_TERMS = 3
+
+
+def _whole_range(s: sp.Sum) -> sp.Expr:
+    for k, (v, lo, hi) in enumerate(s.limits):
+        if _depends_on(s.limits, k):
+            continue
+        others = s.limits[:k] + s.limits[k + 1:]
+        for size in (N, D):
+            if lo.is_Integer and 0 < lo <= _MOST_TERMS and hi == size - 1:
+                # Σ_{v=a}^{n-1} f = Σ_{v=0}^{n-1} f − f(0) − ... − f(a-1)
+                terms = [s.function.xreplace({v: j}) for j in range(int(lo))]
+            elif lo == 0 and (hi - (size - 1)).is_Integer and -_MOST_TERMS <= hi - (size - 1) < 0:
+                # Σ_{v=0}^{n-1-m} f = Σ_{v=0}^{n-1} f − f(n-1) − ... − f(n-m)
+                terms = [s.function.xreplace({v: size - j}) for j in range(1, int(size - 1 - hi) + 1)]
+            else:
+                continue
+            whole = sp.Sum(s.function, *s.limits[:k], (v, 0, size - 1), *s.limits[k + 1:])
+            return whole - sp.Add(*[_sum_of(term, others) for term in terms])
+    return s
+
+
+def whole_ranges(expr: sp.Expr) -> sp.Expr:
+    """A sum that starts a few terms late or stops a few terms early, over the whole range
+    less those terms: ``Σ_{d=1}^{D-1} π_d = Σ_{d=0}^{D-1} π_d − π_0`` (a student's "split off
+    the first term").
+
+    Sound for finite sums of any bounds (Σ_a^b = Σ_0^b − Σ_0^{a-1} holds in SymPy's
+    convention too), and the kernel refuses a claim whose sums may run backwards, so every
+    sum here has its ordinary meaning. Only a limit no other limit's bounds name, and at most
+    three terms written out.
+    """
+    return expr.replace(lambda a: isinstance(a, sp.Sum), _whole_range)
+
+
 def expand_logs(expr: sp.Expr) -> sp.Expr:
     """``log(ab) = log a + log b`` and ``log(a^k) = k log a``, only where SymPy shows a, b > 0."""
     return sp.expand_log(expr)
@@ -355,7 +393,7 @@ def reduce(expr):
     expr = canonical(expr)
     while prev != expr:  # sift and split to a joint fixed point
         prev = expr
-        expr = split_sums(sift(expr))
+        expr = split_sums(sift(whole_ranges(expr)))
     if expr == 0:
         return expr
     expr = canonical(sp.expand(expand_logs(expr)))

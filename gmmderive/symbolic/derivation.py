@@ -429,6 +429,7 @@ S13 = Step(
     justification=r"$\hat Q = Q + \lambda g(\pi)$, with $Q$ of S10 (constant dropped) and $g(\pi) = 1 - \sum_d \pi_d$.",
     method=by_rewriting(),
     lhs_display=Q_hat,
+    definition=True,
 )
 
 # --------------------------------------------------------------------------
@@ -518,7 +519,7 @@ S20 = Step(
     rhs=gamma[e] / N,
     justification=r"Solve the stationarity condition $\gamma_e/\pi_e - \lambda = 0$ with $\lambda = N$ for $\pi_e$.",
     method=by_solving(gamma[e] / pi[e] - lam, pi[e], LAMBDA_IS_N.rewrite),
-    hypotheses=(LAMBDA_IS_N,),
+    hypotheses=(LAMBDA_IS_N, GAMMA),
 )
 
 M2 = Step(
@@ -611,6 +612,7 @@ S24 = Step(
     rhs=(1 / gamma[e]) * sample_sum(rho[i, e] * x[i]),
     justification=r"Solve $\sum_i \rho_e^{[i]} x^{[i]} - \gamma_e \mu_e = 0$ for $\mu_e$.",
     method=by_solving(S23.rhs, mu[e]),
+    hypotheses=(GAMMA,),
 )
 
 #: S24, proven above, as a fact for the closing remark (every class e).
@@ -660,7 +662,7 @@ S29 = Step(
     rhs=sp.sqrt((1 / gamma[e]) * sample_sum(rho[i, e] * (x[i] - mu[e]) ** 2)),
     justification=r"Solve S28 $= 0$ for $\sigma_e$; of the two roots $\pm\sqrt{\cdot}$ only the positive one is a standard deviation. It needs $\gamma_e > 0$ and a positive weighted scatter: with zero scatter the root would be $\sigma_e = 0$, no standard deviation.",
     method=by_solving(S28.rhs, sigma[e]),
-    hypotheses=(SCATTER,),
+    hypotheses=(SCATTER, GAMMA),
 )
 
 # --------------------------------------------------------------------------
@@ -984,10 +986,11 @@ V3 = Step(
 
 V4 = Step(
     "V4", 19, "the means' update is unchanged",
-    lhs=sp.Derivative(Q_hat, mu[e]),
-    rhs=sample_sum(rho[i, e] * (x[i] - mu[e])) / s_shared**2,
-    justification=r"$\partial \hat Q / \partial \mu_e$ is S21 with $\sigma_e = \sigma$; its root is still $\mu_e = \frac{1}{\gamma_e}\sum_i \rho_e^{[i]} x^{[i]}$, and the weights' part of $\hat Q$ is untouched.",
-    method=by_differentiation(LAGRANGIAN_EQUAL, mu[e], sift, split_sums, named=Q_hat),
+    lhs=mu[e],
+    rhs=S24.rhs,
+    justification=r"SymPy differentiates $\hat Q$ with one $\sigma$ in $\mu_e$ and solves $\partial \hat Q / \partial \mu_e = \sum_i \rho_e^{[i]} (x^{[i]} - \mu_e)/\sigma^2 = 0$: the root is the update S24, $\mu_e = \frac{1}{\gamma_e}\sum_i \rho_e^{[i]} x^{[i]}$ (one $\sigma$ for all classes only scales the equation).",
+    method=by_solving(sp.diff(LAGRANGIAN_EQUAL, mu[e]), mu[e], sift, split_sums),
+    hypotheses=(GAMMA,),
 )
 
 # --------------------------------------------------------------------------

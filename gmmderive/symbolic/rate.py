@@ -32,6 +32,12 @@ RHO_0 = pi[0] * _phi0 / (pi[0] * _phi0 + (1 - pi[0]) * _phi1)
 RHO_D2 = Hypothesis("the E-step for D = 2: ρ_0 = π_0 N_0 / (π_0 N_0 + (1 - π_0) N_1)", sp.Eq(rho[i, 0], RHO_0),
                     over=(i,), source="definition")
 
+#: The other class, for D = 2: its responsibility and its weight are what the first leaves.
+ROWS_D2 = Hypothesis("every row of ρ sums to one, for D = 2: ρ_1 = 1 - ρ_0", sp.Eq(rho[i, 1], 1 - rho[i, 0]),
+                     over=(i,), source="definition")
+WEIGHTS_D2 = Hypothesis("the weights sum to one, for D = 2: π_1 = 1 - π_0", sp.Eq(pi[1], 1 - pi[0]),
+                        source="definition")
+
 _R = rho[i, 0]
 
 
@@ -58,12 +64,15 @@ def _exponentials_as_symbols(expr):
 
 
 def by_differentiating_the_e_step(variable) -> Method:
-    """SymPy differentiates ρ_0 (RHO_0) by ``variable``; minus the claim, with ρ_0 written out,
-    it must cancel to 0 as a rational function of θ, x and the exponentials."""
+    """SymPy differentiates ρ_0 (RHO_0) by ``variable``; minus the claim, with the step's
+    hypotheses applied in order (ρ_1 and π_1 as what the first class leaves, then ρ_0 written
+    out), it must cancel to 0 as a rational function of θ, x and the exponentials."""
 
     def run(step: Step):
         derivative = sp.diff(RHO_0, variable)
-        difference = RHO_D2.rewrite(derivative - step.rhs)
+        difference = derivative - step.rhs
+        for h in step.hypotheses:
+            difference = h.rewrite(difference)
         left = sp.cancel(sp.together(_exponentials_as_symbols(difference)))
         ok = left == 0
         # SymPy's derivative itself, the densities written out, is too wide to show
@@ -78,7 +87,7 @@ EM1 = Step(
     rhs=_R * (1 - _R) * (x[i] - mu[0]) / sigma[0] ** 2,
     justification=r"SymPy differentiates the E-step's $\rho_0^{[i]}$ in $\mu_0$: $\rho_0 (1 - \rho_0)$ times the derivative of $\log \mathcal{N}(x^{[i]}; \mu_0, \sigma_0)$, $(x^{[i]} - \mu_0)/\sigma_0^2$.",
     method=by_differentiating_the_e_step(mu[0]),
-    hypotheses=(RHO_D2,),
+    hypotheses=(ROWS_D2, WEIGHTS_D2, RHO_D2),
     lhs_display=sp.Derivative(rho[i, 0], mu[0]),
     kind="case", case="D = 2",
 )
@@ -89,7 +98,7 @@ EM2 = Step(
     rhs=_R * (1 - _R) * ((x[i] - mu[0]) ** 2 / sigma[0] ** 3 - 1 / sigma[0]),
     justification=r"The same with $\sigma_0$: the derivative of $\log \mathcal{N}$ in $\sigma_0$ is $(x^{[i]} - \mu_0)^2/\sigma_0^3 - 1/\sigma_0$.",
     method=by_differentiating_the_e_step(sigma[0]),
-    hypotheses=(RHO_D2,),
+    hypotheses=(ROWS_D2, WEIGHTS_D2, RHO_D2),
     lhs_display=sp.Derivative(rho[i, 0], sigma[0]),
     kind="case", case="D = 2",
 )
@@ -100,7 +109,7 @@ EM3 = Step(
     rhs=_R * (1 - _R) / (pi[0] * (1 - pi[0])),
     justification=r"With $\pi_1 = 1 - \pi_0$ the derivative of $\log \pi_0 - \log \pi_1$ is $1/\pi_0 + 1/(1 - \pi_0) = 1/(\pi_0 (1 - \pi_0))$.",
     method=by_differentiating_the_e_step(pi[0]),
-    hypotheses=(RHO_D2,),
+    hypotheses=(ROWS_D2, WEIGHTS_D2, RHO_D2),
     lhs_display=sp.Derivative(rho[i, 0], pi[0]),
     kind="case", case="D = 2",
 )

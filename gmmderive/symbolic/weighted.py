@@ -105,6 +105,7 @@ WT2 = Step(
     justification=r"$\hat Q_w = Q_w + \lambda g(\pi)$, with $Q_w$ of WT1 (constant dropped) and the same constraint $g(\pi) = 1 - \sum_d \pi_d$ as S13: weights on the samples change nothing about $\pi$'s simplex.",
     method=by_rewriting(),
     lhs_display=Q_hat_w,
+    definition=True,
 )
 
 # --------------------------------------------------------------------------
