@@ -29,7 +29,8 @@ def _claims(k):
     from gmmderive.symbolic import _symbols as s
 
     N, D, c, d, e, i = s.N, s.D, s.c, s.d, s.e, s.i  # noqa: N806
-    I, pi, gamma, rho, mu, sigma, lam = s.I, s.pi, s.gamma, s.rho, s.mu, s.sigma, s.lam  # noqa: E741, N806
+    I, pi, gamma, rho, mu, sigma, lam, x = s.I, s.pi, s.gamma, s.rho, s.mu, s.sigma, s.lam, s.x  # noqa: E741, N806
+    w = sp.IndexedBase("w", positive=True)
     kk, mm = sp.symbols("k m", integer=True, nonnegative=True)
     C = lambda f, v=d: sp.Sum(f, (v, 0, D - 1))  # noqa: E731, N806
     simplex = k.Hypothesis("the weights sum to one", sp.Eq(C(pi[d]), 1))
@@ -62,6 +63,32 @@ def _claims(k):
             k.claim(lam, D, using=[k.Hypothesis("λ = N (S19)", sp.Eq(lam, D), source="S19")]), False),
         "hypothesis: contradiction": (
             k.claim(pi[c] + 1, 0, using=[k.Hypothesis("π", sp.Eq(pi[c], -1, evaluate=False), over=(c,))]), False),
+        # Σ_{d=-1}^{D-1} π_d holds π_{-1} too: it is not the sum over the classes
+        "whole ranges: a late start is positive": (
+            k.claim(sp.Sum(pi[d], (d, -1, D - 1)), C(pi[d])), False),
+        # Σ_{d=1}^{c} π_d stops at c, not at N - 1
+        "whole ranges: the end is the whole range's": (
+            k.claim(sp.Sum(pi[d], (d, 1, c)), sp.Sum(pi[d], (d, 0, N - 1)) - pi[0]), False),
+        # Σ_{c=1}^{D-1} Σ_{k=0}^{c} 1 = D(D+1)/2 - 1: written out without its c, the term c = 0
+        # would keep k from 0 to c, a private c freed (so the mutant rejects a true claim)
+        "whole ranges: no other limit names the index": (
+            k.claim(sp.Sum(1, (kk, 0, c), (c, 1, D - 1)), D * (D + 1) / 2 - 1), True),
+        # λ = Σ_i w_i is real, not positive: folded in, the root Σwρ/λ is not shown positive
+        "fold: only into a positive name": (
+            k.Step("r", 0, "π", pi[e], sp.Sum(w[i] * rho[i, e], (i, 0, N - 1)) / sp.Sum(w[i], (i, 0, N - 1)), "",
+                   k.by_solving(sp.Sum(w[i] * rho[i, e], (i, 0, N - 1)) / pi[e] - lam, pi[e]),
+                   hypotheses=(k.Hypothesis("λ = Σw", sp.Eq(lam, sp.Sum(w[i], (i, 0, N - 1)))),
+                               k.Hypothesis("Σw > 0", sp.StrictGreaterThan(sp.Sum(w[i], (i, 0, N - 1)), 0,
+                                                                           evaluate=False), source="condition"),
+                               k.Hypothesis("Σwρ > 0", sp.StrictGreaterThan(sp.Sum(w[i] * rho[i, e], (i, 0, N - 1)),
+                                                                            0, evaluate=False), source="condition"))),
+            True),
+        # γ_c = Σ_i ρ_c^{[i]} for a class c: Σ_i ρ_N^{[i]} (N is no class) is no γ
+        "fold: the index kind": (
+            k.Step("r", 0, "μ", mu[e], sp.Sum(rho[i, e] * x[i], (i, 0, N - 1)) / gamma[N], "",
+                   k.by_solving(sp.Sum(rho[i, e] * x[i], (i, 0, N - 1)) - mu[e] * sp.Sum(rho[i, N], (i, 0, N - 1)),
+                                mu[e]),
+                   hypotheses=(gamma_def,)), False),
     }
 
 
@@ -93,6 +120,19 @@ MUTANTS = [
     ("hypothesis: forged source", "_step.py", "    if h.source not in _GIVEN:\n        step = _THEOREMS",
      "    if False:\n        step = _THEOREMS"),
     ("hypothesis: contradiction", "_step.py", "        if difference.is_zero is False:", "        if False:"),
+    ("whole ranges: a late start is positive", "_tactics.py", "if lo.is_Integer and 0 < lo <= _MOST_TERMS",
+     "if lo.is_Integer and lo <= _MOST_TERMS"),
+    ("whole ranges: the end is the whole range's", "_tactics.py",
+     "0 < lo <= _MOST_TERMS and hi == size - 1:", "0 < lo <= _MOST_TERMS:"),
+    ("whole ranges: no other limit names the index", "_tactics.py",
+     "        if _depends_on(s.limits, k):\n            continue\n        others", "        others"),
+    ("fold: only into a positive name", "_step.py",
+     "isinstance(lhs, (sp.Symbol, sp.Indexed)) and lhs.is_positive and isinstance(rhs, sp.Sum)",
+     "isinstance(lhs, (sp.Symbol, sp.Indexed)) and isinstance(rhs, sp.Sum)"),
+    ("fold: the index kind", "_step.py",
+     "        wilds = {o: _wild_for(o) for o in self.over}\n\n        def apply(s):\n            if len(s.limits) != 1",
+     "        wilds = {o: sp.Wild(o.name + '_') for o in self.over}\n\n        def apply(s):\n"
+     "            if len(s.limits) != 1"),
 ]
 
 #: Side conditions no claim can tell apart, and why (the mutants were tried and survive).
