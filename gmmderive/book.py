@@ -1,7 +1,12 @@
 """What the book's chapters need beside the mathematics: numbers handed to the prose.
 
-Every number in the book's text comes from a computation, through myst-nb's ``glue``: a cell
-computes it, the text shows it with ``{glue:text}`name```. :func:`glue` stores the number as
+Every number in the book's text comes from a computation: a cell computes it and calls
+:func:`glue`, the text shows it with the MyST inline expression ``{eval}`name```, which reads
+the same on every surface (book/README.md): the HTML book takes the number from the stored glue
+record (myst-nb's ``glue``; ``book/_ext/book_fixes.py``), JupyterLab with jupyterlab-myst
+evaluates ``name`` in the kernel (:func:`glue` binds it there) or shows the result stored in
+the cell's metadata (``tools/execute_notebooks.py``), and the notebooks for Colab have the
+number written in. :func:`glue` stores the number as
 the text the reader sees (``0.3505``), not with all its digits (``0.35047388557815085``):
 the stored outputs of the committed notebooks are then compared (by nbval) at the precision
 the reader sees, not in the last bits, which depend on the processor's order of summation
@@ -68,9 +73,20 @@ def shown(value, fmt: str | None = None, *, bound: float | None = None) -> str:
 def glue(name: str, value, fmt: str | None = None, *, bound: float | None = None) -> None:
     """Keep ``value`` for the text under ``name``, as the text shows it (:func:`shown`).
 
-    The chapter's text shows it with ``{glue:text}`name```; nothing is displayed in the cell.
-    Needs myst-nb (the ``notebooks`` extra).
+    The chapter's text shows it with ``{eval}`name```; nothing is displayed in the cell. The
+    text is kept twice: as myst-nb's glue record (an output, which the HTML book renders and
+    nbval compares) and as the variable ``name`` of the running IPython kernel (a string), which
+    jupyterlab-myst shows when a reader runs the Markdown cell. Needs myst-nb (the
+    ``notebooks`` extra).
     """
     from myst_nb import glue as myst_glue
 
-    myst_glue(name, shown(value, fmt, bound=bound), display=False)
+    text = shown(value, fmt, bound=bound)
+    myst_glue(name, text, display=False)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - myst-nb depends on IPython
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.user_ns[name] = text

@@ -174,23 +174,131 @@ def test_the_extra_installs_every_module_the_notebooks_import(extra):
     assert not missing, f"not installed by .[{extra}]: {missing}"
 
 
-def test_every_notebook_starts_with_the_install_cell_for_the_configured_repository():
-    # Colab does not read requirements.txt: the first cell installs the package where it is
-    # missing, from the repository of _config.yml, and the HTML book hides it.
-    import json
-
+def _tools():
     sys.path.insert(0, str(ROOT / "tools"))
     try:
-        from execute_notebooks import INSTALL_TAG, install_cell_source
+        import execute_notebooks
     finally:
         sys.path.pop(0)
-    source = install_cell_source()
-    # the configured repository
-    assert "gmmderive[notebooks] @ git+https://github.com/gmmderive/gmmderive@main" in source
+    return execute_notebooks
+
+
+def test_every_notebook_starts_with_the_install_cell_for_the_configured_repository():
+    # Colab does not read requirements.txt: the first cell installs the package where it is
+    # missing, from the repository of _config.yml at the version the outputs were made with
+    # (the tag v<version> of pyproject.toml, not the moving branch), and the HTML book hides it.
+    import json
+
+    tools = _tools()
+    source = tools.install_cell_source()
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert 'url = "https://github.com/gmmderive/gmmderive"' in source
+    assert f'spec = f"gmmderive[notebooks] @ git+{{url}}@v{version}"' in source
+    assert "@main" not in source and "%pip" not in source
+    assert max(len(line) for line in source.splitlines()) <= 77  # JupyterLab's and Colab's width
     wrong = []
     for nb in sorted((ROOT / "book").glob("*.ipynb")):
         first = json.loads(nb.read_text())["cells"][0]
         tags = first.get("metadata", {}).get("tags", [])
-        if "".join(first["source"]) != source or "remove-cell" not in tags or INSTALL_TAG not in tags:
+        if "".join(first["source"]) != source or "remove-cell" not in tags or tools.INSTALL_TAG not in tags:
             wrong.append(nb.name)
     assert not wrong, f"without the install cell (run tools/execute_notebooks.py): {wrong}"
+
+
+def _run_install_cell(pip_status: int):
+    """The install cell as Colab runs it, without gmmderive and with pip returning pip_status."""
+    import builtins
+    import subprocess
+    from unittest import mock
+
+    real_import = builtins.__import__
+
+    def no_gmmderive(name, *args, **kwargs):
+        if name.split(".")[0] in ("gmmderive", "myst_nb"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    calls = []
+    with mock.patch.object(builtins, "__import__", no_gmmderive), \
+            mock.patch.object(subprocess, "call", lambda cmd: calls.append(cmd) or pip_status):
+        exec(compile(_tools().install_cell_source(), "install-cell", "exec"), {})
+    return calls
+
+
+def test_the_install_cell_fails_where_it_fails():
+    # Offline, pip fails: the cell raises with what to do, instead of leaving pip's error in its
+    # output and the notebook failing two cells later on "No module named 'numpy'".
+    with pytest.raises(RuntimeError, match=r"could not install gmmderive\[notebooks\] @ git\+.*@v.*connect"):
+        _run_install_cell(1)
+    (cmd,) = _run_install_cell(0)
+    assert cmd[0] == sys.executable and cmd[1:4] == ["-m", "pip", "install"], cmd
+
+
+def test_binder_renders_outputs_with_jupyterlabs_markdown():
+    # SymPy's work is a Markdown output with its math in folds: jupyterlab-myst's renderer for
+    # outputs shows that math as raw TeX, JupyterLab's own typesets it (#27). postBuild, which
+    # repo2docker runs after requirements.txt, switches jupyterlab-myst's output renderer off
+    # (its Markdown cells stay on); the JupyterLab browser test runs the same script.
+    post = ROOT / "postBuild"
+    lines = [ln for ln in post.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    disable = "jupyter labextension disable --level=user jupyterlab-myst:mime-renderer"
+    assert lines == ["set -euo pipefail", disable], lines
+    assert post.stat().st_mode & 0o111, "postBuild must be executable"
+
+
+# --------------------------------------------------------------------------------------
+# Colab and plain Jupyter render Markdown + LaTeX only: the Colab button opens colab/, the
+# chapters with their MyST lowered (tools/colab_notebooks.py).
+# --------------------------------------------------------------------------------------
+
+MYST_LEFT = re.compile(r"\{[a-z][a-z:-]*\}`|^(```+|:::+)\{|^:label:|^\([\w-]+\)=|\$\$\s*\([\w-]+\)", re.M)
+
+
+def _colab_tool():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import colab_notebooks
+    finally:
+        sys.path.pop(0)
+    return colab_notebooks
+
+
+def test_the_colab_notebooks_are_the_chapters_of_today():
+    import json
+
+    tool = _colab_tool()
+    chapters = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    lowering = tool.Lowering(chapters)
+    stale = []
+    for path in chapters:
+        copy = ROOT / "colab" / path.name
+        expected = json.loads(json.dumps(lowering.notebook(path)))
+        if not copy.exists() or json.loads(copy.read_text()) != expected:
+            stale.append(path.name)
+    assert not stale, f"colab/ is not made from today's chapters (run tools/colab_notebooks.py): {stale}"
+
+
+def test_the_colab_notebooks_have_no_myst_left():
+    import json
+
+    left = []
+    for copy in sorted((ROOT / "colab").glob("*.ipynb")):
+        for cell in json.loads(copy.read_text())["cells"]:
+            if cell["cell_type"] == "markdown":
+                left += [f"{copy.name}: {m.group(0)!r}" for m in MYST_LEFT.finditer("".join(cell["source"]))]
+    assert len(list((ROOT / "colab").glob("*.ipynb"))) == len(list((ROOT / "book").glob("[0-9][0-9]_*.ipynb")))
+    assert not left, left[:10]
+
+
+def test_the_colab_lowering_catches_myst():
+    # the check above on the book's own chapters: it must find their MyST
+    import json
+
+    src = "".join("".join(c["source"]) for c in json.loads((ROOT / "book" / "12_stds.ipynb").read_text())["cells"]
+                  if c["cell_type"] == "markdown")
+    found = {m.group(0) for m in MYST_LEFT.finditer(src)}
+    assert {"{eval}`", "{eq}`", ":label:", "```{"} <= found, found
+    tool = _colab_tool()
+    lowered = tool.Lowering(sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))).markdown(
+        "See {eq}`eq-sigma-update` and {cite}`dempster1977`.\n\n$$ a = b $$ (eq-sigma-update)")
+    assert lowered.startswith("See (12.3) and (Dempster et al., 1977).") and "\\tag{12.3}" in lowered, lowered

@@ -4,6 +4,10 @@ A glued number stored with all its digits makes nbval compare digits nobody read
 last digits follow the processor's order of summation: a fresh clone then fails on a machine
 with another vector width. ``gmmderive.book.glue`` stores the text shown; these tests hold
 every notebook to it.
+
+The prose shows a number with the inline expression ``{eval}`name``` (#27: myst-nb's
+``{glue:text}`` shows its key in JupyterLab); each Markdown cell keeps the results in its
+metadata as jupyterlab-myst does (``tools/execute_notebooks.py``), equal to the glue records.
 """
 
 import ast
@@ -19,6 +23,7 @@ from gmmderive.book import shown
 BOOK = Path(__file__).resolve().parents[1] / "book"
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 ROLE = re.compile(r"\{glue(:[a-z]*)?\}`([^`]*)`")
+EVAL = re.compile(r"\{eval\}`([^`]*)`")
 
 
 def test_shown_is_the_text_the_reader_sees():
@@ -72,7 +77,38 @@ def test_glued_numbers_are_stored_as_shown(path):
         assert isinstance(value, str), f"{path.name}: {name} is stored as {value!r}, not as the text shown"
         assert set(data) == {"application/papermill.record/text/plain"}, f"{path.name}: {name}: {set(data)}"
     prose = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    for role, target in ROLE.findall(prose):
-        assert role == ":text", f"{path.name}: {{glue{role}}}`{target}`: only {{glue:text}} is used"
+    used = ROLE.findall(prose)
+    assert not used, f"{path.name}: {used[:3]}: myst-nb's glue roles show their key in JupyterLab; use {{eval}}"
+    for target in EVAL.findall(prose):
         assert ":" not in target, f"{path.name}: {target}: the precision belongs to the glue call"
         assert target in records, f"{path.name}: {target} is shown but never glued"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_cell_keeps_its_numbers_for_jupyterlab(path):
+    # jupyterlab-myst shows a stored result on opening, trusted or not (text/plain): the same
+    # text as the glue record, for every {eval} of the cell and nothing else.
+    nb = json.loads(path.read_text())
+    records = {name: data["application/papermill.record/text/plain"] for name, data in glue_records(nb)}
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        names = list(dict.fromkeys(EVAL.findall("".join(cell["source"]))))
+        stored = cell["metadata"].get("user_expressions", [])
+        assert [e["expression"] for e in stored] == names, f"{path.name}: run tools/execute_notebooks.py --refresh"
+        for e in stored:
+            assert e["result"] == {"status": "ok", "data": {"text/plain": records[e["expression"]]}, "metadata": {}}, \
+                f"{path.name}: {e['expression']}: stored {e['result']}, glued {records[e['expression']]}"
+
+
+def test_glue_binds_the_name_in_the_kernel():
+    # jupyterlab-myst evaluates {eval}`name` in the kernel when the reader runs the cell
+    pytest.importorskip("myst_nb")
+    from IPython.testing.globalipapp import get_ipython
+
+    from gmmderive.book import glue
+
+    shell = get_ipython()
+    glue("test_glue_value", 0.35047388557815085, ".4f")
+    assert shell.user_ns["test_glue_value"] == "0.3505"
+    shell.user_ns.pop("test_glue_value")

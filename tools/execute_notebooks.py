@@ -5,13 +5,24 @@ output with a fresh run. After editing a chapter, run ``make notebooks``
 (or this script with notebook paths) and commit the result.
 
 Every notebook first gets (or keeps up to date) its install cell: on Colab, or any
-Python without gmmderive, it installs the package from the repository named in
-``_config.yml``; the HTML book hides it (tag ``remove-cell``).
+Python without gmmderive, it installs the version the outputs were made with (the tag
+``v<version>`` of pyproject.toml's version, from the repository named in ``_config.yml``),
+and raises, with what to do, when that fails; the HTML book hides it (tag ``remove-cell``).
+
+After running, every Markdown cell gets the results of its inline expressions
+(``{eval}`name```, the numbers of the prose) in its metadata, as jupyterlab-myst stores them
+(``user_expressions``): JupyterLab shows the numbers on opening, before anything runs. They are
+the notebook's glue records (``gmmderive.book.glue``), the same text the HTML book shows.
+
+``--refresh`` does both without running the notebooks (after editing prose only).
 """
 
 from __future__ import annotations
 
+import ast
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -20,19 +31,63 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_TAG = "install-gmmderive"
+EVAL = re.compile(r"\{eval\}`([^`]*)`")
 
 
-def install_cell_source(config: Path = ROOT / "_config.yml") -> str:
-    """The first cell of every notebook, built from the repository block of ``_config.yml``."""
-    repo = yaml.safe_load(config.read_text())["repository"]
-    url, branch = repo["url"].rstrip("/"), repo.get("branch", "main")
+def release_ref(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The git tag of the version the outputs are made with: ``v`` + pyproject.toml's version."""
+    return "v" + tomllib.loads(pyproject.read_text())["project"]["version"]
+
+
+def install_cell_source(config: Path = ROOT / "_config.yml", pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The first cell of every notebook: the repository of ``_config.yml`` at the release tag."""
+    url = yaml.safe_load(config.read_text())["repository"]["url"].rstrip("/")
     return (
-        "# Colab, or a Python without gmmderive: install it from the repository first.\n"
+        "# Colab, or a Python without gmmderive: install the version these outputs\n"
+        "# were made with, or stop here with what to do.\n"
         "try:\n"
         "    import gmmderive, myst_nb  # noqa: F401\n"
         "except ImportError:\n"
-        f'    %pip install --quiet "gmmderive[notebooks] @ git+{url}@{branch}"'
+        "    import subprocess, sys\n"
+        f'    url = "{url}"\n'
+        f'    spec = f"gmmderive[notebooks] @ git+{{url}}@{release_ref(pyproject)}"\n'
+        '    pip = [sys.executable, "-m", "pip", "install", "--quiet", spec]\n'
+        "    if subprocess.call(pip):\n"
+        "        raise RuntimeError(\n"
+        '            f"could not install {spec} (pip says why, above): connect "\n'
+        '            "to the internet, or pip install gmmderive yourself, then "\n'
+        '            "run this cell again") from None'
     )
+
+
+def glue_records(nb) -> dict[str, str]:
+    """The notebook's glue records (``gmmderive.book.glue``): name -> the text shown."""
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook")
+            if meta:
+                found[meta["name"]] = ast.literal_eval(out["data"]["application/papermill.record/text/plain"])
+    return found
+
+
+def store_expression_results(nb, path: Path = Path("notebook")) -> None:
+    """Each Markdown cell's ``{eval}`` results in its metadata, as jupyterlab-myst keeps them."""
+    records = glue_records(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        names = list(dict.fromkeys(EVAL.findall(cell.source)))
+        if not names:
+            cell.metadata.pop("user_expressions", None)
+            continue
+        missing = [n for n in names if n not in records]
+        if missing:
+            raise SystemExit(f"{path.name}: {{eval}} of {missing}, never glued")
+        cell.metadata["user_expressions"] = [
+            {"expression": n, "result": {"status": "ok", "data": {"text/plain": repr(records[n])}, "metadata": {}}}
+            for n in names
+        ]
 
 
 def ensure_install_cell(nb) -> None:
@@ -49,20 +104,26 @@ def ensure_install_cell(nb) -> None:
         cell["id"] = "install-gmmderive"
 
 
-def execute(path: Path) -> None:
+def execute(path: Path, run: bool = True) -> None:
     nb = nbformat.read(path, as_version=4)
     ensure_install_cell(nb)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    if run:
+        client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        client.execute()
     for cell in nb.cells:  # keep diffs small: no timing metadata
         cell.metadata.pop("execution", None)
+    store_expression_results(nb, path)
     nbformat.write(nb, path)
-    print(f"executed {path.relative_to(ROOT)}")
+    print(f"{'executed' if run else 'refreshed'} {path}")
 
 
 def main(argv: list[str]) -> None:
+    run = "--refresh" not in argv
+    argv = [a for a in argv if a != "--refresh"]
     paths = [Path(p).resolve() for p in argv] or sorted((ROOT / "book").glob("*.ipynb"))
     for p in paths:
-        execute(p)
+        execute(p, run)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,12 @@
 * The lecture one click away: "chapter N" in the prose links to chapter N, every step id
   (S24, H1, X10.2, ...) to its row in the index of steps (``{step-index}``, book/steps.md),
   and every lecture timestamp (mm:ss) into the video when ``lecture_url`` is set.
+* The prose's numbers: ``{eval}`name``` shows the glue record ``name`` of the notebook (its
+  stored text, ``gmmderive.book.glue``), so that one source reads right in the HTML book (the
+  stored outputs, no kernel) and in JupyterLab with jupyterlab-myst (which evaluates ``name``).
+  myst-nb's own ``eval`` role needs a kernel at build time (``execution_mode: inline``).
+* The Colab button opens the chapter's plain-Markdown copy (colab/, tools/colab_notebooks.py):
+  Colab renders no MyST.
 * Accessibility (axe-core, tests/browser): the animation's image gets the alt text of its
   cell and its slider a label; the bibliography, the hidden-cell toggles and the theme's
   search and colour-mode buttons, sidebar title and index tables get valid ARIA (see
@@ -43,7 +49,42 @@ def _static(app, config):
     app.add_css_file("book.css")
 
 
+def _eval_role():
+    """``{eval}`name```: the text of the notebook's glue record ``name`` (myst-nb's store)."""
+    from ast import literal_eval
+
+    from myst_nb.core.variables import RetrievalError
+    from myst_nb.ext.glue.utils import glue_warning, retrieve_glue_data
+    from myst_nb.ext.utils import RoleBase
+
+    class EvalFromGlue(RoleBase):
+        def run(self):
+            try:
+                data = retrieve_glue_data(self.document, self.text)
+                text = literal_eval(data.data["text/plain"])
+            except (RetrievalError, KeyError, ValueError, SyntaxError) as exc:
+                return [], [glue_warning(f"{{eval}}`{self.text}`: no glue record ({exc})", self.document, self.line)]
+            return [nodes.inline(text, str(text), classes=["pasted-text"])], []
+
+    return EvalFromGlue()
+
+
+def _colab_button(app, pagename, templatename, context, doctree):
+    """The Colab launch button opens colab/<chapter>.ipynb, MyST lowered to Markdown + LaTeX."""
+    def walk(items):
+        for item in items or []:
+            if isinstance(item, dict):
+                if item.get("text") == "Colab" and item.get("url"):
+                    item["url"] = re.sub(r"/book/(\d\d_\w+\.ipynb)$", r"/colab/\1", item["url"])
+                walk(item.get("buttons"))
+
+    walk(context.get("header_buttons"))
+
+
 def setup(app):
+    app.add_role("eval", _eval_role(), override=True)
+    # after sphinx-book-theme's launch buttons (priority 501)
+    app.connect("html-page-context", _colab_button, priority=502)
     _setup_links(app)
     _setup_a11y(app)
     app.connect("config-inited", _default_mode)
@@ -156,6 +197,15 @@ def _ancestors(node):
         node = node.parent
 
 
+def _step_latex(step) -> str:
+    """The step's equation in LaTeX, as its proof prints it ("" if the kernel has no printer)."""
+    printer = getattr(step, "_equation_latex", None)
+    try:
+        return printer() if printer else ""
+    except Exception:  # noqa: BLE001 - an index row without its formula, never a failed build
+        return ""
+
+
 class StepIndex(Directive):
     """``{step-index}``: every checked step, with an anchor per step that the prose links to."""
 
@@ -166,7 +216,7 @@ class StepIndex(Directive):
         table = nodes.table(classes=["step-index"])
         group = nodes.tgroup(cols=4)
         table += group
-        for width in (8, 30, 52, 14):
+        for width in (8, 12, 64, 16):
             group += nodes.colspec(colwidth=width)
         head = nodes.thead()
         group += head
@@ -176,6 +226,10 @@ class StepIndex(Directive):
         for s in _steps():
             row = self._row([s.id, f"{s.chapter}", s.name, s.kind_label])
             row["ids"].append(step_anchor(s.id))
+            # what it proves: its name, and the equation itself (as the proofs show it)
+            formula = _step_latex(s)
+            if formula:
+                row.children[2] += nodes.paragraph("", "", nodes.math(formula, formula))
             # the chapter cell: a cross-reference to the chapter's document
             doc = _chapter_docs(env).get(s.chapter)
             if doc:

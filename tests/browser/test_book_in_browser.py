@@ -191,7 +191,36 @@ _NARROW_CHECK = r"""() => {
   }
   // no page wider than the screen
   const wide = document.documentElement.scrollWidth > window.innerWidth + 1;
-  return {cut, numbers, wide: wide ? document.documentElement.scrollWidth : 0};
+  // no inline formula cut off: with every fold open (SymPy's work, solutions, hidden cells),
+  // a formula that reaches past the column must be inside a box that scrolls
+  document.querySelectorAll('main details:not([open])').forEach(d => { d.open = true; });
+  document.querySelectorAll('main .toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+  document.querySelectorAll('main .toggle-details__container, main [hidden]').forEach(e => {
+    e.hidden = false; e.style.display = 'block'; });
+  const column = (document.querySelector('main article') || document.querySelector('main')).getBoundingClientRect();
+  const scrolls = (e) => {
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  const inline = [];
+  for (const m of document.querySelectorAll('main mjx-container:not([display="true"])')) {
+    if (m.offsetParent === null) continue;
+    const r = m.getBoundingClientRect();
+    if ((r.right > column.right + 1 || r.left < column.left - 1) && !scrolls(m))
+      inline.push(m.textContent.slice(0, 40));
+  }
+  // figures at least at half their size (ticks legible), or scrolling in their box
+  const shrunk = [];
+  for (const img of document.querySelectorAll('main .cell_output img')) {
+    if (img.offsetParent !== null && img.naturalWidth > 0
+        && img.getBoundingClientRect().width < 0.5 * img.naturalWidth) {
+      const share = Math.round(100 * img.getBoundingClientRect().width / img.naturalWidth);
+      shrunk.push(`${img.src.split('/').pop()} at ${share}%`);
+    }
+  }
+  return {cut, numbers, wide: wide ? document.documentElement.scrollWidth : 0, inline, shrunk};
 }"""
 
 
@@ -249,6 +278,8 @@ def test_page_as_a_reader_sees_it(page, server, browser):
     assert not phone["cut"], f"{page} at {NARROW} px: display equations cut off: {phone['cut']}"
     assert not phone["numbers"], f"{page} at {NARROW} px: equation numbers over their equations: {phone['numbers']}"
     assert not phone["wide"], f"{page} at {NARROW} px: the page is {phone['wide']} px wide"
+    assert not phone["inline"], f"{page} at {NARROW} px: inline formulas cut off: {phone['inline']}"
+    assert not phone["shrunk"], f"{page} at {NARROW} px: figures shrunk below half their size: {phone['shrunk']}"
     assert not errors, f"{page}: JavaScript errors: {errors}"
     assert not failed, f"{page}: requests that failed: {failed}"
 
@@ -296,7 +327,7 @@ def test_the_phone_check_catches_a_number_over_its_equation(server, browser):
     if not (HTML / page).exists():
         _unavailable(f"no {page} in the built book")
     tab = _open(browser, server, page, NARROW)
-    assert tab.evaluate(_NARROW_CHECK) == {"cut": [], "numbers": [], "wide": 0}
+    assert tab.evaluate(_NARROW_CHECK) == {"cut": [], "numbers": [], "wide": 0, "inline": [], "shrunk": []}
     tab.add_style_tag(content="""
         div.math:has(> span.eqno) { display: block !important; padding-right: 0 !important; }
         div.math > span.eqno { position: absolute !important; right: 0; top: 50%; margin: 0 !important; }
@@ -305,6 +336,22 @@ def test_the_phone_check_catches_a_number_over_its_equation(server, browser):
     phone = tab.evaluate(_NARROW_CHECK)
     assert phone["numbers"] and phone["wide"] >= 600, phone
     tab.close()
+    # Figures shrunk to the column (the layout before #27's phone rule) and an inline formula
+    # MathJax cannot break (one long fraction) in a paragraph that does not scroll.
+    page = "book/12_stds.html"
+    tab = _open(browser, server, page, NARROW)
+    assert tab.evaluate(_NARROW_CHECK)["shrunk"] == []
+    tab.add_style_tag(content="div.cell_output > img { max-width: 100% !important; }")
+    long_fraction = "\\frac{" + " + ".join(f"x_{{{k}}}" for k in range(30)) + "}{N}"
+    tab.evaluate(r"""(tex) => {
+        const p = document.createElement('p');
+        p.textContent = 'A long one: \\(' + tex + '\\).';
+        document.querySelector('main article p').after(p);
+        return MathJax.typesetPromise([p]);
+    }""", long_fraction)
+    phone = tab.evaluate(_NARROW_CHECK)
+    tab.close()
+    assert phone["shrunk"] and phone["inline"], phone
 
 
 @pytest.mark.parametrize("page", pages() or ["(no built book)"])
