@@ -218,7 +218,7 @@ R0, R1 = rho[i, 0], rho[i, 1]
 #: Correct forms a student writes, each with a false sibling (and a witness it is false).
 STUDENT_FORMS = {
     "S24 with Σρ": (lambda: gs.step("S24").with_rhs(S(rho[i, e] * x[i]) / S(rho[i, e])),
-                    lambda: gs.step("S24").with_rhs(S(rho[i, e] * x[i]) / S(rho[i, d]))),
+                    lambda: gs.step("S24").with_rhs(S(x[i]) / S(rho[i, e]))),
     "S20 with Σρ": (lambda: gs.step("S20").with_rhs(S(rho[i, e]) / N),
                     lambda: gs.step("S20").with_rhs(S(rho[i, e]) / D)),
     "S29 with Σρ": (lambda: gs.step("S29").with_rhs(sp.sqrt(S(rho[i, e] * (x[i] - mu[e]) ** 2) / S(rho[i, e]))),
@@ -254,7 +254,7 @@ def test_the_false_siblings_are_false():
     r = RNG.uniform(0.1, 1, (5, 3))
     r /= r.sum(axis=1, keepdims=True)
     xs, ps = RNG.normal(0, 2, 5), RNG.dirichlet(np.ones(3))
-    _witness_differs((r[:, 0] * xs).sum() / r[:, 0].sum(), (r[:, 0] * xs).sum() / r[:, 1].sum())  # S24
+    _witness_differs((r[:, 0] * xs).sum() / r[:, 0].sum(), xs.sum() / r[:, 0].sum())  # S24 without ρ above
     _witness_differs(r[:, 0].sum() / 5, r[:, 0].sum() / 3)  # S20: N for D
     _witness_differs((r[:, 0] * xs**2).sum() / r[:, 0].sum(), (r[:, 0] * xs**2).sum() / 5)  # S29
     _witness_differs((xs - xs.mean() / 2).sum(), 0)  # Σ(x - x̄/2)

@@ -688,20 +688,24 @@ SIGNS = tuple(
 )
 
 
+#: The book's steps by id, registered by the package (``gmmderive.symbolic``) once it has
+#: gathered them: the kernel never imports the step lists (no import cycle).
+_BOOK_STEPS: dict = {}
+
+
+def register(steps) -> None:
+    """Make the book's steps known to :func:`claim` (by id) and :func:`book_axioms`."""
+    _BOOK_STEPS.update({s.id: s for s in steps})
+
+
 def book_axioms() -> tuple:
     """Every hypothesis the book takes as given (the symbols' signs, definitions, assumptions,
-    conditions, and theorems used beyond their range), from the modules that define the
-    steps: HOL's ``axioms()``."""
-    import importlib
-
+    conditions, and theorems used beyond their range), from the book's steps: HOL's ``axioms()``."""
     found = list(SIGNS)
-    for name in ("derivation", "exercises", "weighted", "rate"):
-        module = importlib.import_module(f"{__package__}.{name}")
-        for value in vars(module).values():
-            candidates = value.hypotheses if isinstance(value, Step) else (value,)
-            for h in candidates:
-                if isinstance(h, Hypothesis) and (h.source in _GIVEN or h.assumed) and h not in found:
-                    found.append(h)
+    for step in _BOOK_STEPS.values():
+        for h in step.hypotheses:
+            if (h.source in _GIVEN or h.assumed) and h not in found:
+                found.append(h)
     return tuple(found)
 
 
@@ -1005,9 +1009,9 @@ def claim(lhs, rhs, using: Sequence = (), name: str = "a reader's claim", justif
             hyps.append(u)
             continue
         if isinstance(u, str):
-            from . import step as _step  # the registry of the book's steps
-
-            u = _step(u)
+            if u not in _BOOK_STEPS:
+                raise KeyError(f"no step {u!r} among the book's steps")
+            u = _BOOK_STEPS[u]
         s = u
         if not s.check().passed:
             raise ValueError(f"step {s.id} is not proven; it cannot be used")

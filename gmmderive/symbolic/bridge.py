@@ -17,7 +17,11 @@ import sympy as sp
 from ..params import GMMParams
 from ._symbols import i, mu, pi, rho, sigma, x
 from ._tactics import instantiate
-from .derivation import GAMMA, S7, S20, S24, S29
+from .ch05_estep import S7
+from .ch09_weights import S20
+from .ch11_means import S24
+from .ch12_stds import S29
+from .model import GAMMA
 
 
 @cache

@@ -12,7 +12,8 @@ import sympy as sp
 from ._step import Step, by_procedure, by_rewriting, by_solving
 from ._symbols import D, I, N, X, c, class_sum, d, e, gamma, i, lam, mu, pi, rho, sample_sum, sigma, x, z
 from ._tactics import constant_sums, expand_logs, is_zero, reduce, sift, split_sums, split_sums_keep_squares, swap_sums
-from .derivation import (
+from .ch16_why_em import p_joint, q
+from .model import (
     CLASS_NOT_EMPTY,
     GAMMA,
     LAGRANGIAN,
@@ -23,9 +24,7 @@ from .derivation import (
     _integrate,
     g_constraint,
     mixture,
-    p_joint,
     pdf,
-    q,
 )
 
 # -- chapter 4: the joint ----------------------------------------------------------

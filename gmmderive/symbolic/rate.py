@@ -19,7 +19,7 @@ import sympy as sp
 
 from ._step import Hypothesis, Method, Step, by_procedure
 from ._symbols import i, mu, pi, rho, sample_sum, sigma, x
-from .derivation import pdf
+from .model import pdf
 
 #: θ for D = 2: π_1 = 1 - π_0 is not a coordinate of its own.
 THETA = (pi[0], mu[0], mu[1], sigma[0], sigma[1])
@@ -81,38 +81,20 @@ def by_differentiating_the_e_step(variable) -> Method:
     return by_procedure(run, lhs=sp.Derivative(RHO_0, variable, evaluate=False),
                         tactics=("diff", "exponentials as symbols", "cancel"))
 
-EM1 = Step(
-    "EM1", 22, "how a responsibility moves with its class's mean",
-    lhs=sp.Derivative(RHO_0, mu[0], evaluate=False),
-    rhs=_R * (1 - _R) * (x[i] - mu[0]) / sigma[0] ** 2,
-    justification=r"SymPy differentiates the E-step's $\rho_0^{[i]}$ in $\mu_0$: $\rho_0 (1 - \rho_0)$ times the derivative of $\log \mathcal{N}(x^{[i]}; \mu_0, \sigma_0)$, $(x^{[i]} - \mu_0)/\sigma_0^2$.",
-    method=by_differentiating_the_e_step(mu[0]),
-    hypotheses=(ROWS_D2, WEIGHTS_D2, RHO_D2),
-    lhs_display=sp.Derivative(rho[i, 0], mu[0]),
-    kind="case", case="D = 2",
-)
+def _moves_with(sid, name, variable, rhs, justification) -> Step:
+    """The derivative of ρ_0^{[i]} in one coordinate of θ, for D = 2."""
+    return Step(sid, 22, name, lhs=sp.Derivative(RHO_0, variable, evaluate=False), rhs=rhs,
+                justification=justification, method=by_differentiating_the_e_step(variable),
+                hypotheses=(ROWS_D2, WEIGHTS_D2, RHO_D2), lhs_display=sp.Derivative(rho[i, 0], variable),
+                kind="case", case="D = 2")
 
-EM2 = Step(
-    "EM2", 22, "how a responsibility moves with its class's standard deviation",
-    lhs=sp.Derivative(RHO_0, sigma[0], evaluate=False),
-    rhs=_R * (1 - _R) * ((x[i] - mu[0]) ** 2 / sigma[0] ** 3 - 1 / sigma[0]),
-    justification=r"The same with $\sigma_0$: the derivative of $\log \mathcal{N}$ in $\sigma_0$ is $(x^{[i]} - \mu_0)^2/\sigma_0^3 - 1/\sigma_0$.",
-    method=by_differentiating_the_e_step(sigma[0]),
-    hypotheses=(ROWS_D2, WEIGHTS_D2, RHO_D2),
-    lhs_display=sp.Derivative(rho[i, 0], sigma[0]),
-    kind="case", case="D = 2",
-)
 
-EM3 = Step(
-    "EM3", 22, "how a responsibility moves with the weight",
-    lhs=sp.Derivative(RHO_0, pi[0], evaluate=False),
-    rhs=_R * (1 - _R) / (pi[0] * (1 - pi[0])),
-    justification=r"With $\pi_1 = 1 - \pi_0$ the derivative of $\log \pi_0 - \log \pi_1$ is $1/\pi_0 + 1/(1 - \pi_0) = 1/(\pi_0 (1 - \pi_0))$.",
-    method=by_differentiating_the_e_step(pi[0]),
-    hypotheses=(ROWS_D2, WEIGHTS_D2, RHO_D2),
-    lhs_display=sp.Derivative(rho[i, 0], pi[0]),
-    kind="case", case="D = 2",
-)
+EM1 = _moves_with("EM1", "how a responsibility moves with its class's mean", mu[0], _R * (1 - _R) * (x[i] - mu[0]) / sigma[0] ** 2,
+                  r"SymPy differentiates the E-step's $\rho_0^{[i]}$ in $\mu_0$: $\rho_0 (1 - \rho_0)$ times the derivative of $\log \mathcal{N}(x^{[i]}; \mu_0, \sigma_0)$, $(x^{[i]} - \mu_0)/\sigma_0^2$.")
+EM2 = _moves_with("EM2", "how a responsibility moves with its class's standard deviation", sigma[0], _R * (1 - _R) * ((x[i] - mu[0]) ** 2 / sigma[0] ** 3 - 1 / sigma[0]),
+                  r"The same with $\sigma_0$: the derivative of $\log \mathcal{N}$ in $\sigma_0$ is $(x^{[i]} - \mu_0)^2/\sigma_0^3 - 1/\sigma_0$.")
+EM3 = _moves_with("EM3", "how a responsibility moves with the weight", pi[0], _R * (1 - _R) / (pi[0] * (1 - pi[0])),
+                  r"With $\pi_1 = 1 - \pi_0$ the derivative of $\log \pi_0 - \log \pi_1$ is $1/\pi_0 + 1/(1 - \pi_0) = 1/(\pi_0 (1 - \pi_0))$.")
 
 RATE_STEPS = (EM1, EM2, EM3)
 

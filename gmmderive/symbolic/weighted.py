@@ -33,8 +33,8 @@ from ._step import (
 )
 from ._symbols import D, I, N, c, class_sum, d, e, i, lam, mu, pi, rho, sample_sum, sigma, x
 from ._tactics import expand_logs, sift, split_sums, split_sums_keep_squares, swap_sums
-from .derivation import ROWS, SIMPLEX, _u, g_constraint, joint, mixture
 from .exercises import X10_2, X11_2, w
+from .model import ROWS, SIMPLEX, _u, g_constraint, joint, lagrangian_written_out, mixture
 
 #: Display names of the weighted objectives (their values are built below).
 Q_w = sp.Symbol("Q_w")
@@ -97,11 +97,7 @@ WT1 = Step(
 )
 
 WT2 = Step(
-    "WT2", 21, "the weighted Lagrangian written out",
-    lhs=LAGRANGIAN_W,
-    rhs=sample_sum(w[i] * class_sum(rho[i, c] * (
-        class_sum(I(d, c) * sp.log(pi[d])) - sp.log(sigma[c]) - (x[i] - mu[c]) ** 2 / (2 * sigma[c] ** 2)
-    ), c)) + lam * (1 - class_sum(pi[d])),
+    "WT2", 21, "the weighted Lagrangian written out", LAGRANGIAN_W, lagrangian_written_out(w[i]),
     justification=r"$\hat Q_w = Q_w + \lambda g(\pi)$, with $Q_w$ of WT1 (constant dropped) and the same constraint $g(\pi) = 1 - \sum_d \pi_d$ as S13: weights on the samples change nothing about $\pi$'s simplex.",
     method=by_rewriting(),
     lhs_display=Q_hat_w,
@@ -177,10 +173,8 @@ WT7 = Step(
 )
 
 WT8 = Step(
-    "WT8", 21, "the update of the means, weighted",
+    "WT8", 21, "the update of the means, weighted", mu[e], X11_2.rhs,
     key=True,
-    lhs=mu[e],
-    rhs=X11_2.rhs,
     justification=r"Solve WT7 $= 0$ for $\mu_e$ ($\sigma_e^2 > 0$): the mean of the samples weighted by $w_i \rho_e^{[i]}$ (the answer of exercise X11.2). It needs class $e$ to carry weight.",
     method=by_solving(WT7.rhs, mu[e], split_sums),
     hypotheses=(CLASS_WEIGHT,),
@@ -190,13 +184,10 @@ WT8 = Step(
 # The standard deviations σ
 # --------------------------------------------------------------------------
 
-WT9 = Step(
-    "WT9", 21, "derivative of the weighted Lagrangian in σ_e",
-    lhs=sp.Derivative(Q_hat_w, sigma[e]),
-    rhs=sample_sum(w[i] * rho[i, e] * (-1 / sigma[e] + (x[i] - mu[e]) ** 2 / sigma[e] ** 3)),
-    justification=r"SymPy differentiates $\hat Q_w$ of WT2 (S25–S26 with the factor $w_i$).",
-    method=by_differentiation(LAGRANGIAN_W, sigma[e], sift, split_sums, named=Q_hat_w),
-)
+WT9 = Step("WT9", 21, "derivative of the weighted Lagrangian in σ_e", sp.Derivative(Q_hat_w, sigma[e]),
+           sample_sum(w[i] * rho[i, e] * (-1 / sigma[e] + (x[i] - mu[e]) ** 2 / sigma[e] ** 3)),
+           r"SymPy differentiates $\hat Q_w$ of WT2 (S25–S26 with the factor $w_i$).",
+           by_differentiation(LAGRANGIAN_W, sigma[e], sift, split_sums, named=Q_hat_w))
 
 WT10 = Step(
     "WT10", 21, "the update of the standard deviations, weighted (new mean)",
