@@ -6,6 +6,9 @@ python .github/release.py check vX.Y.Z https://github.com/OWNER/REPO
     link "[X.Y.Z]: REPO/releases/tag/vX.Y.Z". Exit status 1 with every mismatch named.
 python .github/release.py notes vX.Y.Z
     Print CHANGELOG.md's section of version X.Y.Z (the release notes; the v is optional).
+python .github/release.py pythons
+    The Python versions that pyproject.toml's classifiers claim are exactly those that the test
+    job of .github/workflows/release.yml runs (its matrix line "python: [...]").
 python .github/release.py smoke
     With the installed package, outside the source tree: fit Old Faithful and check the known
     maximum, its certificate and standard errors, and that the package ships its data.
@@ -53,6 +56,17 @@ def notes(version: str) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
+def pythons() -> list[str]:
+    classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
+    claimed = sorted(m[1] for c in classifiers if (m := re.fullmatch(r"Programming Language :: Python :: (3\.\d+)", c)))
+    workflow = (ROOT / ".github" / "workflows" / "release.yml").read_text()
+    line = re.search(r"^\s*python: \[(.*)\]\s*$", workflow, re.M)
+    tested = sorted(re.findall(r'"(3\.\d+)"', line[1])) if line else []
+    if claimed != tested:
+        return [f"pyproject.toml's classifiers claim Python {claimed}, release.yml's test job runs {tested}"]
+    return []
+
+
 def smoke() -> None:
     import gmmderive as gd
     from gmmderive.datasets import galaxies, old_faithful
@@ -73,6 +87,9 @@ def main(argv: list[str]) -> None:
             sys.exit("\n".join(errors) if errors else None)
         case ["notes", version]:
             print(notes(version), end="")
+        case ["pythons"]:
+            errors = pythons()
+            sys.exit("\n".join(errors) if errors else None)
         case ["smoke"]:
             smoke()
         case _:

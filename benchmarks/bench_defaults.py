@@ -31,7 +31,7 @@ known, in nats: the best over every method's runs and a long multi-start run of 
 parameters. A fit with a σ below 1e-6 of the data's standard deviation (a component collapsed
 on a point: an unbounded likelihood) is marked degenerate and not counted as best known.
 
-Run: ``.venv/bin/python benchmarks/bench_defaults.py --quick`` (N up to 10⁵, about two
+Run: ``.venv/bin/python benchmarks/bench_defaults.py --quick`` (N up to 10⁵, a few
 minutes), or ``--sizes 1e3 1e4 1e5 1e6 1e7 --repeats 3`` for the issue's table.
 """
 
