@@ -263,3 +263,13 @@ def test_the_false_siblings_are_false():
     p0, r0 = 0.3, 0.6
     _witness_differs(r0 * (1 - r0) / (p0 * (1 - p0)), r0 * (1 - r0) / p0)  # EM3 without π_1
     _witness_differs(r0 * (1 - r0) / (p0 * (1 - p0)), r0 * r0 / (p0 * (1 - p0)))  # ρ_0 for ρ_1
+
+
+def test_a_scaled_weight_cancels_by_its_sign():
+    # chapter 21: every w_i times k > 0 leaves the weights' update unchanged; k and w_i may not be 0
+    from gmmderive.symbolic.weighted import w
+
+    k = sp.Symbol("k", positive=True)
+    update = gs.step("WT6").rhs
+    proof = gs.claim(update.xreplace({w[i]: k * w[i]}), update).prove()
+    assert "proven, assuming k > 0; w_i > 0" in proof.summary()

@@ -783,12 +783,16 @@ def _signed_families(step) -> dict:
     return found
 
 
+#: How a verdict names the sign of an indexed symbol the audit does not describe.
+_SIGN_NAMES = {"w": "w_i", "q": "q_z", "p": "p_z", "alpha": "α_c", "pnew": "p'_d"}
+
+
 def _sign_text(obj) -> str:
     s = obj.label if isinstance(obj, sp.IndexedBase) else obj
     meaning = _SYMBOL_MEANING.get(s.name)
     if meaning:
         return meaning.split(":")[0]
-    return f"{s.name} {'>' if s.is_positive else '≥'} 0"
+    return f"{_SIGN_NAMES.get(s.name, s.name)} {'>' if s.is_positive else '≥'} 0"
 
 
 def _relied_on(step) -> list:
