@@ -17,11 +17,11 @@ import warnings
 import numpy as np
 
 import gmmderive as g
-from gmmderive import _runs
+from gmmderive import em
 from gmmderive.datasets import exam_grades
 
 
-def _no_certificate(m, x, weights, params, history, state, steps, max_iter, tol, std_floor):
+def _no_certificate(m, samples, params, history, state, steps, max_iter, tol, std_floor):
     return params, history, state[0], state[1], None, np.nan, False
 
 
@@ -39,7 +39,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    certify = _runs._certify
+    certify = em.certify
     init = g.GMMParams([0.5, 0.5], [2.0, 4.0], [0.5, 0.5])
     print(f"{'fit':28s} {'N':>8s} {'with (ms)':>10s} {'without (ms)':>13s} {'cost (ms)':>10s}")
     for n in (1_000, 100_000):
@@ -48,12 +48,12 @@ def main(argv=None) -> None:
         for label, call in calls:
             call()  # compile numba's kernels, warm the caches
             with_ = median_time(call, args.repeats)
-            _runs._certify = _no_certificate
+            em.certify = _no_certificate
             try:
                 call()
                 without = median_time(call, args.repeats)
             finally:
-                _runs._certify = certify
+                em.certify = certify
             print(f"{label:28s} {n:8d} {1e3 * with_:10.2f} {1e3 * without:13.2f} {1e3 * (with_ - without):10.2f}")
 
 

@@ -80,11 +80,11 @@ def dask_array(path: str, chunk: int):
 
 
 def _timed_evaluations():
-    """Record the seconds of every evaluation of the EM map M during a fit (gmmderive._runs)."""
-    from gmmderive import _runs
+    """Record the seconds of every evaluation of the EM map M during a fit (gmmderive.em)."""
+    from gmmderive import em
 
     seconds = []
-    original = _runs._Evaluator.__call__
+    original = em.Evaluator.__call__
 
     def timed(self, p, keep_flags=True):
         t = time.perf_counter()
@@ -92,7 +92,7 @@ def _timed_evaluations():
         seconds.append(time.perf_counter() - t)
         return out
 
-    _runs._Evaluator.__call__ = timed
+    em.Evaluator.__call__ = timed
     return seconds
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from _csv import Reader as CSVReader  # what csv.reader returns (a type only in the stubs' name)
 
     from .estimator import GaussianMixture1D
-    from .fit import _Frame
+    from .frame import Frame
     from .params import GMMParams
 
 
@@ -310,9 +310,9 @@ def _plot(x: NDArray[np.float64], params: GMMParams, out: PlotFile, title: str) 
     import matplotlib.pyplot as plt
 
     from .core import unnormalized_responsibilities
-    from .fit import _Frame
+    from .frame import Frame
 
-    frame = _Frame.of(x)
+    frame = Frame.of(x)
     z = frame.to_z(x)
     lo, hi = float(z.min()), float(z.max())
     pad = 0.1 * (hi - lo)
@@ -345,11 +345,11 @@ def _plot(x: NDArray[np.float64], params: GMMParams, out: PlotFile, title: str) 
 class _Axis:
     """The plot's horizontal axis: x, or x / 10^exponent where x's span nears the largest float."""
 
-    frame: _Frame  # x = 2^k (m + s z)
+    frame: Frame  # x = 2^k (m + s z)
     exponent: int
 
     @classmethod
-    def of(cls, frame: _Frame, z_span: float) -> _Axis:
+    def of(cls, frame: Frame, z_span: float) -> _Axis:
         with np.errstate(over="ignore"):
             span = z_span * frame.std_x  # inf when it overflows
         # beyond 1e300 matplotlib's margins and ticks (differences of the limits) overflow

@@ -34,11 +34,15 @@ import dask
 import dask.array as da
 import numpy as np
 
+from . import weights as sw
 from ._engine import engine
-from ._runs import Run
+from ._hessian import n_free, score_and_hessian_sums
 from ._validation import check_dtype, check_sample_weight
+from .em import Run, short_runs
+from .frame import Frame, power_of_two_below, times_power_of_two
 from .mstep import em_update
 from .params import MIN_STD, GMMParams
+from .samples import InMemorySamples, in_memory_samples
 
 #: Starts are drawn from at most about this many values (all of x when it is no larger).
 START_SAMPLE = 1 << 20
@@ -52,13 +56,8 @@ START_SAMPLE = 1 << 20
 def _kept(xc, wc):
     """The chunk's samples that count (weight > 0), as contiguous float64, with their weights."""
     xc = np.ascontiguousarray(xc, dtype=np.float64)
-    if wc is None:
-        return xc, None
-    wc = np.ascontiguousarray(wc, dtype=np.float64)
-    keep = wc > 0
-    if keep.all():
-        return xc, wc
-    return np.ascontiguousarray(xc[keep]), np.ascontiguousarray(wc[keep])
+    xc, wc = sw.kept(xc, None if wc is None else np.ascontiguousarray(wc, dtype=np.float64))
+    return np.ascontiguousarray(xc), None if wc is None else np.ascontiguousarray(wc)
 
 
 def _check_chunk(xc, wc, d, offset):
@@ -116,8 +115,6 @@ def _moments(values, wc):
 
 
 def _u_moments_chunk(xc, wc, k):
-    from .fit import times_power_of_two
-
     xc, wc = _kept(xc, wc)
     return _moments(times_power_of_two(xc, -k), wc)
 
@@ -141,9 +138,18 @@ def _sums_chunk(xc, wc, frame, params_list, centers_list):
     z = np.ascontiguousarray(frame.to_z(xc))
     eng = engine()
     for i, (params, centers) in enumerate(zip(params_list, centers_list)):
-        ll, gamma, s1, s2 = eng.sufficient_statistics(z, params, centers=centers, weights=wc, max_threads=1)
+        ll, gamma, s1, s2 = eng.sufficient_statistics(z, params, centers=centers, sample_weight=wc, max_threads=1)
         out[i, 0, 0], out[i, 1], out[i, 2], out[i, 3] = ll, gamma, s1, s2
     return out
+
+
+def _hessian_chunk(xc, wc, frame, p: GMMParams, equal_variance: bool):
+    """The three sums of :func:`gmmderive._hessian.score_and_hessian_sums` over one chunk, in the frame z."""
+    xc, wc = _kept(xc, wc)
+    k = n_free(p.n_components, equal_variance)
+    if xc.size == 0:
+        return 0.0, np.zeros(k), np.zeros((k, k))
+    return score_and_hessian_sums(frame.to_z(xc), p, wc, equal_variance)
 
 
 def _distinct_chunk(xc, wc):
@@ -193,6 +199,10 @@ class DaskData:
     first_value: float = 0.0
     max_abs: float = 0.0
     distinct: np.ndarray | None = None  # the D smallest distinct values of x (fewer if x has fewer)
+
+    def samples(self, options) -> ChunkedSamples | InMemorySamples:
+        """The samples EM runs on (:func:`dask_samples`), for the options of the fit."""
+        return dask_samples(self, options)
 
     def map(self, task, *args, per_chunk=None):
         """``task(x chunk, w chunk, *args[, per_chunk[i]])`` for every chunk, computed at once."""
@@ -272,12 +282,10 @@ def scan(data: DaskData, n_components: int) -> DaskData:
     if not kept:
         raise ValueError("sample_weight is 0 for every sample: nothing to fit")
     distinct = np.unique(np.concatenate([c["distinct"] for c in kept]))[:n_distinct]
-    if data.w is not None:  # the largest weight below 1, exactly as in memory (fit._scaled_weights)
-        from .fit import weight_exponent
-
-        e = weight_exponent(max(c["max_w"] for c in checks))
+    if data.w is not None:  # the largest weight below 1, exactly as in memory (gmmderive.weights.scale)
+        e = sw.exponent(max(c["max_w"] for c in checks))
         if e:
-            w = data.w.map_blocks(np.ldexp, -e, dtype=np.float64)
+            w = data.w.map_blocks(sw.scaled, e, dtype=np.float64)
             parts = list(zip([xp for xp, _ in data.parts], w.to_delayed().ravel().tolist()))
             data = replace(data, w=w, parts=parts, weight_exponent=e)
             if np.ldexp(min(c["min_w"] for c in checks), -e) == 0:
@@ -289,7 +297,7 @@ def scan(data: DaskData, n_components: int) -> DaskData:
 
 
 def check_distinct(data: DaskData, n_components: int) -> None:
-    """As :func:`gmmderive.fit._check_distinct`, from the first pass's D smallest distinct values."""
+    """As :func:`gmmderive._validation.check_distinct`, from the first pass's D smallest distinct values."""
     if data.distinct.size == 1:
         raise ValueError(f"all {data.n_kept} values of x are equal ({data.first_value!r}): "
                          "a Gaussian needs a spread (σ > 0)")
@@ -298,12 +306,12 @@ def check_distinct(data: DaskData, n_components: int) -> None:
                          f"of x ({data.distinct.size})")
 
 
-def frame_of(data: DaskData, frame_class):
-    """``(frame, total weight)``: the standardized frame (:class:`gmmderive.fit._Frame`) of the
+def frame_of(data: DaskData):
+    """``(frame, total weight)``: the standardized frame (:class:`gmmderive.frame.Frame`) of the
     data and N (Σ_i w_i with weights), from one more pass."""
-    k = int(np.frexp(data.max_abs)[1]) - 1
+    k = power_of_two_below(data.max_abs)
     n, mean, m2 = _merge_moments(data.map(_u_moments_chunk, k))
-    return frame_class(k, mean, float(np.sqrt(m2 / n))), n
+    return Frame(k, mean, float(np.sqrt(m2 / n))), n
 
 
 def z_std_and_start_sample(data: DaskData, frame):
@@ -332,20 +340,27 @@ def responsibilities(x: da.Array, frame, params: GMMParams) -> da.Array:
 
 
 class ChunkedSamples:
-    """The data in the frame z, chunked: what :func:`gmmderive._runs.run_em` iterates on.
+    """The data in the frame z, chunked: the samples protocol (:mod:`gmmderive.samples`) over Dask.
 
-    Each evaluation of M is one Dask computation: a fused pass per chunk, its sums added here.
+    Each evaluation of M is one Dask computation: a fused pass per chunk, its sums added here in
+    chunk order, then the one M-step (:func:`gmmderive.mstep.em_update`).
     """
 
-    def __init__(self, data: DaskData, frame, total_weight: float):
+    keeps_resp = False  # a run's ρ is never kept: the result's is a lazy Dask array
+
+    def __init__(self, data: DaskData, frame: Frame, total_weight: float, floor: float, start_x, start_w):
         self._data = data
-        self._frame = frame
+        self.frame = frame
         self.total_weight = total_weight  # N, or Σ_i w_i
         self.size = data.n_kept
+        self.floor = floor
+        self.start_x, self.start_w = start_x, start_w
+        self.weight_exponent = data.weight_exponent
 
-    def sums(self, params_list, centers_list) -> np.ndarray:
+    def sums(self, params_list, centers_list=None) -> np.ndarray:
         """``(K, 4, D)``: the sums of every chunk, added in chunk order."""
-        parts = self._data.map(_sums_chunk, self._frame, list(params_list), list(centers_list))
+        centers_list = [p.means for p in params_list] if centers_list is None else centers_list
+        parts = self._data.map(_sums_chunk, self.frame, list(params_list), list(centers_list))
         total = parts[0].copy()
         for p in parts[1:]:
             total += p
@@ -357,16 +372,31 @@ class ChunkedSamples:
             return float(s[0, 0]), s[1], s[2], s[3]
         return about
 
-    def em_iteration(self, params: GMMParams, *, std_floor=0.0, equal_variance=False, weights=None):
-        """One EM iteration from ``params``, as the engines' ``em_iteration`` (weights are the data's)."""
+    def em_iteration(self, params: GMMParams, *, std_floor: float, equal_variance: bool):
         return em_update(self._sums_about(params), params, self.total_weight, std_floor=std_floor,
-                                 equal_variance=equal_variance)
+                         equal_variance=equal_variance)
 
-    def batch_em(self, starts, n_iter: int, *, std_floor, equal_variance=False, weights=None):
+    def final_pass(self, params: GMMParams, keep_resp: bool):
+        return float(self.sums([params])[0, 0, 0]), None
+
+    def hessian_sums(self, params: GMMParams, equal_variance: bool):
+        """The certificate's sums: one Dask pass, the chunks' sums added in chunk order as EM's are."""
+        parts = self._data.map(_hessian_chunk, self.frame, params, equal_variance)
+        ll, grad, hess = parts[0][0], parts[0][1].copy(), parts[0][2].copy()
+        for part in parts[1:]:
+            ll += part[0]
+            grad += part[1]
+            hess += part[2]
+        return ll, grad, hess
+
+    def responsibilities(self, params: GMMParams, order: np.ndarray, resp=None) -> da.Array:
+        return responsibilities(self._data.x, self.frame, params.permuted(order))
+
+    def pre_runs(self, starts, n_iter: int, *, std_floor: float, equal_variance: bool) -> list[Run]:
         """Plain EM from K starts at once: one pass over the chunks per iteration for all of them.
 
-        As :func:`gmmderive._runs.batch_em` (the default search's pre-runs), whose runs it equals
-        to rounding.
+        As :func:`gmmderive.em.batch_em` (the default search's pre-runs in memory), whose runs it
+        equals to rounding.
         """
         k, d = len(starts), starts[0].n_components
         current = list(starts)
@@ -378,29 +408,54 @@ class ChunkedSamples:
             live = [i for i in range(k) if not failed[i]]
             if not live:
                 break
-            sums = self.sums([current[i] for i in live], [current[i].means for i in live])
-            for j, i in enumerate(live):
-                history[i, it] = sums[j, 0, 0]
+            sums = self.sums([current[i] for i in live])
+            history[live, it] = sums[:, 0, 0]
             if it == n_iter:
                 break
             for j, i in enumerate(live):
                 s = sums[j]
                 try:
-                    _, new, col, emp = em_update(
+                    _, current[i], col, emp = em_update(
                         self._sums_about(current[i]), current[i], self.total_weight, std_floor=std_floor,
                         equal_variance=equal_variance, sums=(float(s[0, 0]), s[1], s[2], s[3]))
                 except ValueError:  # σ below the smallest float (std_floor=0): as batch_em, it stops
                     failed[i] = True
                     continue
-                current[i] = new
                 collapsed[i] |= col
                 empty[i] |= emp
-        runs = []
-        for i, start in enumerate(starts):
-            p = current[i]
-            if not failed[i] and np.isfinite(history[i]).all() and (p.stds >= MIN_STD).all():
-                runs.append(Run(start, p, None, history[i], n_iter, False, np.inf, collapsed[i], empty[i]))
-            else:
-                runs.append(Run(start, start, None, history[i, :1], 0, False, np.inf, np.ones(d, dtype=bool),
-                                empty[i]))
-        return runs
+        ends = [None if failed[i] or not np.isfinite(history[i]).all() or not (p.stds >= MIN_STD).all() else p
+                for i, p in enumerate(current)]
+        return short_runs(starts, ends, history, collapsed, empty, n_iter)
+
+
+class DistinctValues(InMemorySamples):
+    """``compress`` of a Dask array: EM on its distinct values in memory; ρ of every sample lazy."""
+
+    def responsibilities(self, params: GMMParams, order: np.ndarray, resp=None) -> da.Array:
+        return responsibilities(self.x_all, self.frame, params.permuted(order))
+
+
+def dask_samples(data: DaskData, options):
+    """The samples of a Dask array (:meth:`DaskData.samples`): chunked, or its distinct values.
+
+    The starts are drawn (unless ``init`` is a :class:`GMMParams`) from the samples of weight > 0
+    if there are at most ``START_SAMPLE`` of them, else from every k-th of them, about
+    ``START_SAMPLE`` in all.
+    """
+    n_components, std_floor = options.n_components, options.std_floor
+    data = scan(data, n_components)
+    if options.compress:  # EM on the distinct values, in memory; ρ of every sample stays lazy
+        values, counts = distinct_values(data)  # counts of the weights the scan scaled
+        return in_memory_samples(values, counts, False, n_components, std_floor, resp_of=data.x,
+                                 weight_exponent=data.weight_exponent, kind=DistinctValues)
+    check_distinct(data, n_components)
+    frame, total = frame_of(data)
+    if data.w is not None:
+        sw.check_total(total, data.weight_exponent)
+    frame.check_spread(std_floor)
+    z_std, start_x, start_w = z_std_and_start_sample(data, frame)
+    floor = std_floor if data.w is not None else std_floor * z_std  # as in memory
+    if not isinstance(options.init, GMMParams) and np.unique(start_x).size < n_components:
+        raise ValueError(f"the sample the starts are drawn from ({start_x.size} values) has fewer than "
+                         f"n_components = {n_components} distinct values; pass init=GMMParams(...)")
+    return ChunkedSamples(data, frame, total, floor, start_x, start_w)

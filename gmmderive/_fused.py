@@ -226,53 +226,46 @@ def _log_likelihood_block_w(w, j0, n, shift, total):
     return ll
 
 
+@nb.njit(inline="always", **_AS_WRITTEN)
+def _store_class(c, g, s1, s2, row, inv_total, j0, n, part, b, resp_out, write_resp):
+    """part[b] = (γ, S1, S2) of class c; its ρ = row · inv_total into resp_out if asked."""
+    part[b, 1, c] = g
+    part[b, 2, c] = s1
+    part[b, 3, c] = s2
+    if write_resp:
+        cu = np.uint64(c)
+        for j in range(n):
+            resp_out[cu, j0 + j] = row[j] * inv_total[j]
+
+
 @nb.njit(**_SUMS)
 def _sums_block_w(x, w, j0, n, centers, scaled, inv_total, part, b, resp_out, write_resp):
     """As :func:`_sums_block`, each sample's ρ counted w_i times in γ, S1 and S2."""
     for c in range(centers.size):
-        center = centers[c]
-        row = scaled[c]
-        cu = np.uint64(c)
-        g = 0.0
-        s1 = 0.0
-        s2 = 0.0
+        center, row = centers[c], scaled[c]
+        g, s1, s2 = 0.0, 0.0, 0.0
         for j in range(n):
-            r = row[j] * inv_total[j]
-            wr = r * w[j0 + j]
+            wr = row[j] * inv_total[j] * w[j0 + j]
             d = x[j0 + j] - center
             g += wr
             s1 += wr * d
             s2 += wr * d * d
-        part[b, 1, c] = g
-        part[b, 2, c] = s1
-        part[b, 3, c] = s2
-        if write_resp:
-            for j in range(n):
-                resp_out[cu, j0 + j] = row[j] * inv_total[j]
+        _store_class(c, g, s1, s2, row, inv_total, j0, n, part, b, resp_out, write_resp)
 
 
 @nb.njit(**_SUMS)
 def _sums_block(x, j0, n, centers, scaled, inv_total, part, b, resp_out, write_resp):
     """ρ = scaled · inv_total per class; part[b] += (γ, S1, S2) about ``centers``."""
     for c in range(centers.size):
-        center = centers[c]
-        row = scaled[c]
-        cu = np.uint64(c)
-        g = 0.0
-        s1 = 0.0
-        s2 = 0.0
+        center, row = centers[c], scaled[c]
+        g, s1, s2 = 0.0, 0.0, 0.0
         for j in range(n):
             r = row[j] * inv_total[j]
             d = x[j0 + j] - center
             g += r
             s1 += r * d
             s2 += r * d * d
-        part[b, 1, c] = g
-        part[b, 2, c] = s1
-        part[b, 3, c] = s2
-        if write_resp:
-            for j in range(n):
-                resp_out[cu, j0 + j] = row[j] * inv_total[j]
+        _store_class(c, g, s1, s2, row, inv_total, j0, n, part, b, resp_out, write_resp)
 
 
 @nb.njit(**_JIT)
@@ -344,7 +337,7 @@ def _n_threads(n_blocks: int) -> int:
     return max(1, min(cap, n_blocks // MIN_BLOCKS_PER_THREAD))
 
 
-def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_out=None, weights=None,
+def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_out=None, sample_weight=None,
                           max_threads=None):
     """The E-step of ``params`` reduced to the sums the M-step needs, in one pass.
 
@@ -357,7 +350,7 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
         Deviations are taken about these (default: ``params.means``).
     resp_out : ndarray, shape (D, N), optional
         If given, filled with the responsibilities ρ (class by row).
-    weights : ndarray, shape (N,), optional
+    sample_weight : ndarray, shape (N,), optional
         Sample weights w_i >= 0 (float64, C-contiguous): every sum below is weighted.
     max_threads : int, optional
         At most this many threads (Dask's tasks pass 1: the scheduler runs chunks in parallel).
@@ -380,8 +373,8 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
     run = np.uint64(max(1, min(BLOCK, int(690.0 / math.log(d)))) if d > 1 else BLOCK)  # d^run < 1e300
     write = resp_out is not None
     out = resp_out if write else np.empty((1, 1))
-    weighted = weights is not None
-    args = (x, weights if weighted else np.empty(1), weighted, means, scale, const, centers)
+    weighted = sample_weight is not None
+    args = (x, sample_weight if weighted else np.empty(1), weighted, means, scale, const, centers)
     threads = _n_threads(n_blocks) if max_threads is None else max(1, min(max_threads, _n_threads(n_blocks)))
     if threads == 1:
         _blocks(*args, 0, n_blocks, run, part, out, write)
@@ -397,14 +390,14 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
     return float(sums[0, 0]), sums[1], sums[2], sums[3]
 
 
-def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams, weights=None):
+def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams, sample_weight=None):
     """``log p(𝒟; params)`` (weighted, with weights) and the (D, N) responsibilities, from one pass."""
     resp = np.empty((params.n_components, x.size))
-    return sufficient_statistics(x, params, resp_out=resp, weights=weights)[0], resp
+    return sufficient_statistics(x, params, resp_out=resp, sample_weight=sample_weight)[0], resp
 
 
 def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, equal_variance: bool = False,
-                 weights=None):
+                 sample_weight=None):
     """One EM iteration from ``params``: the E-step and the M-step in one pass (two, rarely).
 
     Returns
@@ -416,10 +409,11 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
     collapsed, empty : ndarray of bool, shape (D,)
         Which σ_e were raised to ``std_floor``; which classes had no responsibility mass.
 
-    With ``weights`` (N,), sample i counts w_i times: the weighted log-likelihood and
+    With ``sample_weight`` (N,), sample i counts w_i times: the weighted log-likelihood and
     M-step of chapter 21 (N becomes Σ_i w_i).
     """
     return em_update(
-        lambda centers: sufficient_statistics(x, params, centers=centers, weights=weights), params,
-        x.size if weights is None else float(weights.sum()), std_floor=std_floor, equal_variance=equal_variance,
+        lambda centers: sufficient_statistics(x, params, centers=centers, sample_weight=sample_weight), params,
+        x.size if sample_weight is None else float(sample_weight.sum()), std_floor=std_floor,
+        equal_variance=equal_variance,
     )

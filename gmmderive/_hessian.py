@@ -85,7 +85,7 @@ def from_free(phi: np.ndarray, d: int, equal_variance: bool = False) -> GMMParam
     return GMMParams(w / w.sum(), phi[d - 1:2 * d - 1], stds)
 
 
-def score_and_hessian_sums(x: np.ndarray, p: GMMParams, weights=None, equal_variance: bool = False):
+def score_and_hessian_sums(x: np.ndarray, p: GMMParams, sample_weight=None, equal_variance: bool = False):
     """``(Σ_i w_i ℓ_i, Σ_i w_i ∇ℓ_i, Σ_i w_i ∇²ℓ_i)`` in the free coordinates, one pass over ``x``.
 
     (H1)-(H4) of the module docstring, in blocks of samples. A chunk of a Dask array gives its
@@ -102,7 +102,7 @@ def score_and_hessian_sums(x: np.ndarray, p: GMMParams, weights=None, equal_vari
     ll, grad, hess = 0.0, np.zeros(k), np.zeros((k, k))
     for lo in range(0, x.size, _BLOCK):
         xb = x[lo:lo + _BLOCK]
-        wb = None if weights is None else weights[lo:lo + _BLOCK]
+        wb = None if sample_weight is None else sample_weight[lo:lo + _BLOCK]
         u = (xb[:, None] - mu) / sd  # (n, D)
         lc = np.log(pi) - np.log(sd) - 0.5 * LOG_2PI - 0.5 * u * u
         top = lc.max(axis=1, keepdims=True)
@@ -179,28 +179,3 @@ def standard_errors(p: GMMParams, hess: np.ndarray, equal_variance: bool) -> Sta
         return StandardErrors(nan, nan.copy(), nan.copy())
     se = np.sqrt(np.maximum(np.einsum("ik,kl,il->i", jac, cov, jac), 0.0))
     return StandardErrors(se[:d], se[d:2 * d], se[2 * d:])
-
-
-def _chunk_sums(xc, wc, frame, p: GMMParams, equal_variance: bool):
-    """A Dask task: the three sums of :func:`score_and_hessian_sums` over one chunk, in the frame z."""
-    from ._dask import _kept
-
-    xc, wc = _kept(xc, wc)
-    k = n_free(p.n_components, equal_variance)
-    if xc.size == 0:
-        return 0.0, np.zeros(k), np.zeros((k, k))
-    return score_and_hessian_sums(frame.to_z(xc), p, wc, equal_variance)
-
-
-def hessian_sums(z, p: GMMParams, weights=None, equal_variance: bool = False):
-    """:func:`score_and_hessian_sums` of the data EM runs on: in memory, or chunked (one Dask pass,
-    the chunks' sums added in chunk order as EM's are)."""
-    if isinstance(z, np.ndarray):
-        return score_and_hessian_sums(z, p, weights, equal_variance)
-    parts = z._data.map(_chunk_sums, z._frame, p, equal_variance)  # ChunkedSamples' chunks and frame
-    ll, grad, hess = parts[0][0], parts[0][1].copy(), parts[0][2].copy()
-    for part in parts[1:]:
-        ll += part[0]
-        grad += part[1]
-        hess += part[2]
-    return ll, grad, hess

@@ -17,33 +17,33 @@ from .params import GMMParams
 NAME = "numpy"
 
 
-def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams, weights=None):
+def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams, sample_weight=None):
     """``log p(𝒟; params)`` (``Σ_i w_i log p(x^{[i]})`` with weights) and the (D, N) responsibilities."""
     resp, log_dens = _normalize_log_dn(_log_joint_dn(x, params))
-    return _total(log_dens, weights), resp
+    return _total(log_dens, sample_weight), resp
 
 
 def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, equal_variance: bool = False,
-                 weights=None):
+                 sample_weight=None):
     """One EM iteration from ``params``: ``(log p(𝒟; params), new params, collapsed, empty)``."""
-    ll, resp = log_likelihood_and_responsibilities(x, params, weights)
+    ll, resp = log_likelihood_and_responsibilities(x, params, sample_weight)
     new, collapsed, empty = _m_step_dn(x, resp, previous=params, std_floor=std_floor,
-                                       equal_variance=equal_variance, weights=weights)
+                                       equal_variance=equal_variance, sample_weight=sample_weight)
     return ll, new, collapsed, empty
 
 
-def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, weights=None, max_threads=None):
+def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, sample_weight=None, max_threads=None):
     """``(log p(𝒟; params), γ, S1, S2)``: the E-step's sums about ``centers`` (default: the means).
 
     As :func:`gmmderive._fused.sufficient_statistics` (``max_threads`` is ignored: NumPy runs
     on one thread), from the stored (D, N) responsibilities.
     """
     resp, log_dens = _normalize_log_dn(_log_joint_dn(x, params))
-    if weights is not None:
-        resp = resp * weights
+    if sample_weight is not None:
+        resp = resp * sample_weight
     dev = x - (params.means if centers is None else np.asarray(centers, dtype=np.float64))[:, np.newaxis]
     rdev = resp * dev
-    return _total(log_dens, weights), resp.sum(axis=1), rdev.sum(axis=1), np.einsum("dn,dn->d", rdev, dev)
+    return _total(log_dens, sample_weight), resp.sum(axis=1), rdev.sum(axis=1), np.einsum("dn,dn->d", rdev, dev)
 
 
 def _total(log_dens, weights) -> float:

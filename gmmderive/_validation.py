@@ -282,3 +282,22 @@ def check_random_state(random_state, name: str = "random_state") -> np.random.Ge
     if random_state < 0:
         raise ValueError(f"{name} must be >= 0, got {random_state}")
     return np.random.default_rng(int(random_state))  # as seed=int: the same starts as gmmderive.fit(seed=int)
+
+
+def check_distinct(xs: np.ndarray, n_components: int) -> None:
+    """Refuse data whose values are all equal, or fewer distinct than ``n_components``."""
+    if xs.min() == xs.max():
+        raise ValueError(
+            f"all {xs.size} values of x are equal ({float(xs[0])!r}): a Gaussian needs a spread (σ > 0)"
+        )
+    if n_components <= 2:
+        return  # two distinct values exist
+    # Cheap first look at a prefix; sort all of x only when it is inconclusive.
+    if np.unique(xs[: 64 * n_components]).size >= n_components:
+        return
+    n_distinct = np.unique(xs).size
+    if n_components > n_distinct:
+        raise ValueError(
+            f"n_components = {n_components} is greater than the number of distinct values "
+            f"of x ({n_distinct})"
+        )

@@ -36,6 +36,7 @@ from ._validation import (
 )
 from .mstep import EMPTY_CLASS_MASS, two_pass_m_step  # noqa: F401  (EMPTY_CLASS_MASS: the lecture's name)
 from .params import GMMParams
+from .stacklevel import user_stacklevel
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -312,19 +313,19 @@ def lower_bound(x, resp, params: GMMParams) -> float:
 # --------------------------------------------------------------------------
 
 
-def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False, weights=None):
+def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False, sample_weight=None):
     """M-step on (D, N) responsibilities; returns (params, collapsed, empty).
 
     The lecture's two passes (S24, then S29 about the μ_e just updated: never
     Σ ρ x² - γ μ², which cancels catastrophically for data far from 0), handed to the one
     M-step from sufficient statistics (:func:`gmmderive.mstep.two_pass_m_step`).
     ``collapsed[c]`` says σ_c was raised to ``std_floor``; ``empty[c]`` says γ_c was below
-    :data:`EMPTY_CLASS_MASS` and μ_c, σ_c were kept from ``previous``. With ``weights`` (N,),
+    :data:`EMPTY_CLASS_MASS` and μ_c, σ_c were kept from ``previous``. With ``sample_weight`` (N,),
     every sum over samples is weighted: γ_e = Σ_i w_i ρ_e^{[i]}, and N becomes Σ_i w_i
     (chapter 21).
     """
-    if weights is not None:
-        resp_dn = resp_dn * weights  # w_i ρ_e^{[i]}: the weighted updates are the same formulas
+    if sample_weight is not None:
+        resp_dn = resp_dn * sample_weight  # w_i ρ_e^{[i]}: the weighted updates are the same formulas
 
     def sq_dev_about(means):
         sq_dev = np.empty_like(means)
@@ -335,13 +336,15 @@ def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False
             sq_dev[c] = resp_dn[c] @ dev
         return sq_dev
 
-    n = x.size if weights is None else float(weights.sum())
+    n = x.size if sample_weight is None else float(sample_weight.sum())
     return two_pass_m_step(n, resp_dn.sum(axis=1), resp_dn @ x, sq_dev_about, previous, std_floor=std_floor,
                            equal_variance=equal_variance)
 
 
-def warn_degenerate(collapsed, empty, std_floor: float, stacklevel: int = 3) -> None:
-    """Emit one :class:`DegenerateComponentWarning` per degenerate component."""
+def warn_degenerate(collapsed, empty, std_floor: float) -> None:
+    """Emit one :class:`DegenerateComponentWarning` per degenerate component, pointing at the
+    first line outside gmmderive (``m_step``'s caller, or ``fit``'s)."""
+    stacklevel = user_stacklevel()
     for c in np.flatnonzero(collapsed):
         warnings.warn(
             f"component {c} collapsed onto a point: its standard deviation was "
@@ -410,7 +413,7 @@ def m_step(
                 f"previous has {previous.n_components} components, responsibilities have {r.shape[1]}"
             )
     new, collapsed, empty = _m_step_dn(
-        xs, r.T, previous=previous, std_floor=std_floor, equal_variance=equal_variance, weights=w
+        xs, r.T, previous=previous, std_floor=std_floor, equal_variance=equal_variance, sample_weight=w
     )
     warn_degenerate(collapsed, empty, std_floor)
     return new

@@ -20,7 +20,8 @@ from numpy.typing import ArrayLike, NDArray
 from ._engine import user_stacklevel
 from ._validation import check_positive_int, check_random_state, check_sample_weight, check_seed
 from .core import log_density, responsibilities, total_log_likelihood
-from .fit import DEFAULT_MAX_ITER, DEFAULT_SEED, DEFAULT_STD_FLOOR, DEFAULT_TOL, fit
+from .fit import fit
+from .options import DEFAULT_MAX_ITER, DEFAULT_SEED, DEFAULT_STD_FLOOR, DEFAULT_TOL
 from .params import GMMParams
 
 #: What ``random_state`` takes: scikit-learn's kinds, and NumPy's newer ones.

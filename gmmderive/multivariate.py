@@ -10,7 +10,7 @@ The standardized frame
 ----------------------
 :func:`fit`, :func:`initial_params` and ``em_path`` run EM on Z, each column of X scaled
 by a power of two (exactly) and standardized: X = 2^k (m + s Z) column by column, as the
-univariate fit does (``gmmderive.fit._Frame``). The model is affine-equivariant, so EM on
+univariate fit does (``gmmderive.frame.Frame``). The model is affine-equivariant, so EM on
 Z is EM on X, and nothing overflows or underflows for data of any magnitude; the results are
 mapped back to X's units. They must be floats there: a column whose variance is beyond the
 range of a float (a standard deviation above about 1e154 or below 1e-154) is a ``ValueError``.
@@ -34,11 +34,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._runs import distance_to_limit
 from ._validation import check_data_nd, check_nonnegative_float, check_positive_int, check_seed
 from .core import LOG_2PI, _normalize_log_dn
-from .fit import DEFAULT_MAX_ITER, DEFAULT_TOL, ConvergenceWarning
+from .em import distance_to_limit
+from .options import DEFAULT_MAX_ITER, DEFAULT_TOL
 from .params import check_weights
+from .result import ConvergenceWarning
 
 __all__ = ["MVFitResult", "MVGMMParams", "check_data_nd", "em_path", "fit", "floored_covariance",
            "initial_params", "log_joint", "log_likelihood", "m_step", "responsibilities"]
@@ -201,7 +202,7 @@ class _Frame:
     """X = 2^k (m + s Z), column by column: EM runs on Z (mean 0, standard deviation 1 per column).
 
     The power of two scales exactly, so data of any magnitude are standardized without
-    overflow (as :class:`gmmderive.fit._Frame` in one dimension).
+    overflow (as :class:`gmmderive.frame.Frame` in one dimension).
     """
 
     k: np.ndarray  # (p,) exponents

@@ -1,6 +1,5 @@
-"""SQUAREM-accelerated EM and the stopping rule (gmmderive/_runs.py)."""
+"""SQUAREM-accelerated EM and the stopping rule (gmmderive/em.py)."""
 
-import sys
 import warnings
 
 import numpy as np
@@ -9,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gmmderive as g
-from gmmderive import GMMParams
+from gmmderive import GMMParams, em
 from gmmderive._engine import engine
-from gmmderive._runs import distance_to_limit, squarem_point, step_size
+from gmmderive.em import distance_to_limit, squarem_point, step_size
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -242,17 +241,16 @@ def test_the_cheap_estimate():
 def test_a_plain_stop_is_confirmed_by_the_jacobian(monkeypatch):
     # Force the cheap estimate to be fooled (it says 0): the Jacobian check must refuse to stop
     # far from θ*, and the run goes on to the same maximum.
-    runs = sys.modules["gmmderive._runs"]
     x = hard_problem(n=1_000, seed=7)
     honest = g.fit(x, init=HARD_START, max_iter=100_000, tol=1e-10)
     calls = []
-    real = runs.distance_to_limit
+    real = em.distance_to_limit
 
     def fooled(step, previous, rate=0.0):
         calls.append(1)
         return 0.0 if len(calls) < 50 else real(step, previous, rate)
 
-    monkeypatch.setattr(runs, "distance_to_limit", fooled)
+    monkeypatch.setattr(em, "distance_to_limit", fooled)  # the cheap estimate of the one stopping rule
     res = g.fit(x, init=HARD_START, accelerate=False, max_iter=100_000)
     assert res.converged and res.n_iter > 100  # the first checks refused to stop
     assert np.abs(_theta(res.params) - _theta(honest.params)).max() < 1e-6

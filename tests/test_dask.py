@@ -9,6 +9,7 @@ processes. Without Dask installed the module skips, saying why (``make test-with
 it so); ``make test-floors`` runs it at Dask's declared floor, where distributed is absent.
 """
 
+import dataclasses
 import subprocess
 import sys
 import warnings
@@ -22,6 +23,12 @@ import dask  # noqa: E402
 import gmmderive as g  # noqa: E402
 from gmmderive import _dask  # noqa: E402
 from gmmderive.datasets import exam_grades, old_faithful  # noqa: E402
+from gmmderive.options import FitOptions  # noqa: E402
+from gmmderive.result import fit_result  # noqa: E402
+from gmmderive.runs import runs_of  # noqa: E402
+from gmmderive.samples import checked_data  # noqa: E402
+from gmmderive.selection import best_run  # noqa: E402
+from gmmderive.starts import starting_points  # noqa: E402
 
 # Two summation orders of N = 2000 terms differ by at most N·ε ≈ 2.2e-13 relative per sum
 # (typically √N·ε); a converged fit carries that through the EM map as δ / (1 − r), r its rate
@@ -231,10 +238,13 @@ def test_a_local_cluster_of_two_processes_gives_the_same_fit():
 def test_the_search_on_large_data_shares_each_pass(monkeypatch):
     # Above fit's batch size the in-memory pre-runs go one by one; over chunks every pass serves
     # all the starts. The same plain iterations either way: the same fit.
-    fit_module = sys.modules["gmmderive.fit"]
-
-    monkeypatch.setattr(fit_module, "BATCH_SIZE", 0)
-    memory = g.fit(GRADES, 2, n_init=5)
+    # fit's stages (gmmderive/fit.py), with in-memory samples that pre-run one start at a time
+    options = FitOptions.of(2, init=None, max_iter=10_000, tol=1e-8, n_init=5, seed=0, std_floor=1e-6,
+                            equal_variance=False, pre_iter=None, n_best=1, reject_degenerate=False, compress=False,
+                            accelerate=True)
+    samples = dataclasses.replace(checked_data(GRADES, None).samples(options), batch_size=0)
+    runs = runs_of(samples, starting_points(samples, options), options)
+    memory = fit_result(best_run(runs, False, 5), samples, options)
     calls = _record_calls(monkeypatch, "_sums_chunk", lambda xc, wc, frame, params_list, centers: len(params_list))
     chunked = g.fit(da.from_array(GRADES, chunks=500), 2, n_init=5)
     assert_same_fit(chunked, memory)

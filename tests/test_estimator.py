@@ -208,8 +208,6 @@ def test_the_estimator_works_without_scikit_learn():
 # -- warnings at the caller's line ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="needs fit.py: its warnings have a fixed stacklevel (3, 4) that "
-                   "points at the estimator when fit is called from it (see the report of #29)")
 def test_fit_s_warnings_point_at_the_caller_of_the_estimator():
     with pytest.warns(g.ConvergenceWarning) as caught:
         g.GaussianMixture1D(2, init="quantile", max_iter=2).fit(X)

@@ -1,16 +1,19 @@
 """fit(), initialization, degenerate fits, the estimator, the data sets."""
 
-import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import gmmderive as g
+from gmmderive import selection
 from gmmderive.datasets import exam_grades, galaxies, old_faithful
+from gmmderive.em import Run
 from gmmderive.fit import DEFAULT_STD_FLOOR, INIT_STRATEGIES
-
-fit_module = sys.modules["gmmderive.fit"]
+from gmmderive.options import FitOptions
+from gmmderive.runs import runs_of
+from gmmderive.samples import checked_data
+from gmmderive.starts import starting_points
 
 
 def two_clusters(n=400, seed=0):
@@ -288,17 +291,15 @@ def test_short_pre_runs_then_best_candidates():
         g.fit(x, 2, n_best=0)
 
 
-def test_degenerate_runs_lose_to_any_other(monkeypatch):
+def test_degenerate_runs_lose_to_any_other():
     x = old_faithful()["waiting"]  # whole minutes: many ties
-    runs, chosen = [], []
-    original = fit_module._best_run
-
-    def spy(r, *a):
-        runs.extend(r)
-        chosen.append(original(runs, *a))
-        return chosen[-1]
-
-    monkeypatch.setattr(fit_module, "_best_run", spy)
+    # fit's stages (gmmderive/fit.py): every run, and the one the selection chooses
+    options = FitOptions.of(4, init="kmeans++", max_iter=10_000, tol=1e-8, n_init=10, seed=0, std_floor=1e-6,
+                            equal_variance=False, pre_iter=0, n_best=1, reject_degenerate=False, compress=False,
+                            accelerate=True)
+    samples = checked_data(x, None).samples(options)
+    runs = list(runs_of(samples, starting_points(samples, options), options))
+    chosen = [selection.best_run(runs, False, 10)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = g.fit(x, 4, init="kmeans++", n_init=10, seed=0, pre_iter=0)
@@ -307,12 +308,11 @@ def test_degenerate_runs_lose_to_any_other(monkeypatch):
     # Several starts reach the same maximum; their log-likelihoods differ in the last bits, by
     # the processor's order of summation (AVX-512 or AVX2). The rule (fit.TIE): of the runs
     # tied with the best, the earliest wins, so the choice does not follow those bits.
-    best = next(r for r in runs if not r.degenerate and r.log_likelihood >= top - fit_module.TIE * abs(top))
+    best = next(r for r in runs if not r.degenerate and r.log_likelihood >= top - selection.TIE * abs(top))
     assert degenerate and max(r.log_likelihood for r in degenerate) > best.log_likelihood  # spuriously "better"
     assert chosen == [best]
     assert not any(issubclass(w.category, g.DegenerateComponentWarning) for w in caught)
     assert res.params.stds.min() > 1.0
-    monkeypatch.undo()
     # reject_degenerate returns the same; it differs only when every run degenerated
     clean = g.fit(x, 4, init="kmeans++", n_init=10, seed=0, pre_iter=0, reject_degenerate=True)
     assert clean.log_likelihood == res.log_likelihood
@@ -326,7 +326,7 @@ def test_degenerate_runs_lose_to_any_other(monkeypatch):
 
 def _run(log_likelihood, degenerate=False):
     p = g.GMMParams([0.5, 0.5], [0.0, 1.0], [1.0, 1.0])
-    return fit_module.Run(p, p, None, np.array([log_likelihood]), 1, True, 0.0,
+    return Run(p, p, None, np.array([log_likelihood]), 1, True, 0.0,
                           np.array([degenerate, False]), np.zeros(2, bool))
 
 
@@ -334,16 +334,16 @@ def test_runs_tied_within_TIE_go_to_the_earliest_start():
     # Log-likelihoods apart by far more than rounding (1e-6 relative vs TIE = 1e-9), so the
     # expected choice does not depend on the processor.
     ll = -1000.0
-    tied = ll * (1 - fit_module.TIE / 4)  # higher than ll, by a quarter of the tie band
+    tied = ll * (1 - selection.TIE / 4)  # higher than ll, by a quarter of the tie band
     clear = ll * (1 - 1e-6)  # higher by 1e-6 relative: not a tie
     runs = [_run(ll), _run(tied), _run(ll)]
-    assert fit_module._best_run(runs, False, 3) is runs[0]  # a tie: the earliest
-    assert fit_module._ranked(runs)[0] is runs[0]
+    assert selection.best_run(runs, False, 3) is runs[0]  # a tie: the earliest
+    assert selection.ranked(runs)[0] is runs[0]
     runs = [_run(ll), _run(clear), _run(tied)]
-    assert fit_module._best_run(runs, False, 3) is runs[1]  # clearly better: it wins
-    assert fit_module._ranked(runs)[0] is runs[1]
+    assert selection.best_run(runs, False, 3) is runs[1]  # clearly better: it wins
+    assert selection.ranked(runs)[0] is runs[1]
     runs = [_run(0.0, degenerate=True), _run(ll)]
-    assert fit_module._best_run(runs, False, 2) is runs[1]  # a degenerate run loses to any other
+    assert selection.best_run(runs, False, 2) is runs[1]  # a degenerate run loses to any other
 
 
 @pytest.mark.parametrize("kw", [dict(n_init=4, seed=1), dict(n_init=4, seed=1, pre_iter=3, n_best=2),

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import gmmderive as g
-from gmmderive import _runs
+from gmmderive import certificate
 from gmmderive._hessian import from_free, log_likelihood_hessian, to_free
 from gmmderive.datasets import galaxies, old_faithful
 from gmmderive.fit import ConvergenceWarning
@@ -80,7 +80,7 @@ def test_converged_fits_of_the_book_are_certified_maxima(name, d):
     x = galaxies() / 1000 if name == "galaxies" else old_faithful()[name]
     res = g.fit(x, d)
     assert res.converged
-    assert res.max_eigenvalue < -_runs.HESSIAN_TOL
+    assert res.max_eigenvalue < -certificate.HESSIAN_TOL
     for se in (res.standard_errors.weights, res.standard_errors.means, res.standard_errors.stds):
         assert np.isfinite(se).all() and (se > 0).all()
 
@@ -124,7 +124,7 @@ def test_standard_errors_follow_the_data():
 
 def assert_certified_maximum(res, x, equal_variance, sample_weight=None):
     assert res.converged
-    assert res.max_eigenvalue < -_runs.HESSIAN_TOL
+    assert res.max_eigenvalue < -certificate.HESSIAN_TOL
     _, hess = log_likelihood_hessian(x, res.params, sample_weight=sample_weight, equal_variance=equal_variance)
     assert np.linalg.eigvalsh(hess).max() < 0
 
@@ -161,11 +161,11 @@ def test_a_coincident_start_escapes_on_a_dask_array():
 
 
 def test_a_saddle_that_is_not_escaped_is_not_converged(monkeypatch):
-    monkeypatch.setattr(_runs, "MAX_ESCAPES", 0)
+    monkeypatch.setattr(certificate, "MAX_ESCAPES", 0)
     with pytest.warns(ConvergenceWarning, match="saddle point|not a strict maximum"):
         res = g.fit(X, init=coincident(X), equal_variance=True)
     assert not res.converged
-    assert res.max_eigenvalue >= -_runs.HESSIAN_TOL
+    assert res.max_eigenvalue >= -certificate.HESSIAN_TOL
     assert np.isnan(res.standard_errors.means).all()
 
 
@@ -190,8 +190,8 @@ def test_the_issues_reproducer_is_escaped_and_not_reported_converged(seed):
     # escaped: well above the saddle (EM from a perturbed point gains 17 to 33 here)
     assert res.log_likelihood > BEFORE[seed] + 10
     # no ascent direction left beyond the tolerance
-    assert res.max_eigenvalue <= _runs.HESSIAN_TOL
-    if not res.max_eigenvalue < -_runs.HESSIAN_TOL:
+    assert res.max_eigenvalue <= certificate.HESSIAN_TOL
+    if not res.max_eigenvalue < -certificate.HESSIAN_TOL:
         # three components still coincide (every start is far wider than the clusters: σ from
         # std(x), which the outlier makes 1e4): a flat direction, said so, not converged
         assert not res.converged

@@ -104,7 +104,7 @@ def test_any_magnitude_property(exponent, offset_exponent, offset_sign, d, std_f
 def test_scaling_by_a_power_of_two_is_ldexp(e):
     # fit's frame scales x by 2^-k with a multiplication: equal to ldexp bit for bit, subnormal
     # results included (both are correctly rounded); ldexp where 2^e is not a float (e > 1023).
-    from gmmderive.fit import times_power_of_two
+    from gmmderive.frame import times_power_of_two
 
     rng = np.random.default_rng(abs(e))
     x = rng.normal(size=2000) * np.exp2(rng.integers(-1074, 1023, 2000).astype(float) / 2 - 200)

@@ -6,7 +6,7 @@ test here fails when the option's effect is removed or changed.
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import re
 import warnings
 
@@ -16,8 +16,27 @@ import pytest
 import gmmderive as g
 from gmmderive import multivariate as mv
 from gmmderive.datasets import galaxies
+from gmmderive.em import batch_em, run_em
+from gmmderive.frame import Frame
+from gmmderive.options import FitOptions
+from gmmderive.runs import pre_runs, went_on
+from gmmderive.samples import InMemorySamples, checked_data
+from gmmderive.starts import starting_points
 
-fit_module = importlib.import_module("gmmderive.fit")  # the module, not the function of the same name
+
+def _stages(x, n_components, **kw):
+    """fit's first stages (gmmderive/fit.py): the options, the samples and the starts."""
+    defaults = dict(init=None, max_iter=10_000, tol=1e-8, n_init=None, seed=0, std_floor=1e-6,
+                    equal_variance=False, pre_iter=None, n_best=1, reject_degenerate=False, compress=False,
+                    accelerate=True)
+    options = FitOptions.of(n_components, **{**defaults, **kw})
+    samples = checked_data(x, None).samples(options)
+    return options, samples, starting_points(samples, options)
+
+
+def _in_memory(z, w=None):
+    """Samples already in the frame z (EM's data), for the runs."""
+    return InMemorySamples(z, w, Frame(0, 0.0, 1.0), 0.0, z, w, z, True)
 
 RNG = np.random.default_rng(11)
 X2 = np.concatenate([RNG.normal(0, 1, 300), RNG.normal(5, 0.7, 200)])
@@ -33,55 +52,37 @@ def test_equal_variance_starts_from_the_pooled_sigma():
 
 
 @pytest.mark.parametrize("batched", [True, False])
-def test_n_best_runs_go_on_after_the_pre_runs(monkeypatch, batched):
-    calls = []  # (continuation?, run)
-    short = []
-    original_run, original_batch = fit_module.run_em, fit_module.batch_em
-
-    def recording(*args, **kw):
-        run = original_run(*args, **kw)
-        calls.append((kw.get("before") is not None, run))
-        return run
-
-    def recording_batch(*args, **kw):
-        runs = original_batch(*args, **kw)
-        short.extend(runs)
-        return runs
-
-    monkeypatch.setattr(fit_module, "run_em", recording)
-    monkeypatch.setattr(fit_module, "batch_em", recording_batch)
-    if not batched:  # the pre-runs one by one, as on large data
-        monkeypatch.setattr(fit_module, "BATCH_SIZE", 0)
+def test_n_best_runs_go_on_after_the_pre_runs(batched):
+    # fit's stages: the pre-runs, then the runs that went on (continued, or already converged)
     x = galaxies()
     for n_best in (3, 1):
-        calls.clear()
-        short.clear()
-        g.fit(x, 3, n_init=6, seed=0, pre_iter=2, n_best=n_best)
-        if not batched:
-            short = [r for cont, r in calls if not cont]
+        options, samples, starts = _stages(x, 3, n_init=6, seed=0, pre_iter=2, n_best=n_best)
+        if not batched:  # the pre-runs one by one, as on large data
+            samples = dataclasses.replace(samples, batch_size=0)
+        short = pre_runs(samples, starts, options)
         assert len(short) == 6
         best = sorted(short, key=lambda r: (r.degenerate, -r.log_likelihood))[:n_best]
-        continued = [r for cont, r in calls if cont]
+        continued = [r for r in went_on(samples, short, options) if not any(r is s for s in short)]
         # exactly the n_best most likely short runs go on (those not yet converged)
         assert len(continued) == sum(not r.converged for r in best)
         assert [r.start for r in continued] == [r.start for r in best if not r.converged]
-    assert len([r for cont, r in calls if cont]) <= 1
+    assert len(continued) <= 1
 
 
 def test_batched_pre_runs_are_the_engines_iterations():
     # batch_em runs plain EM from all starts at once: the same iterates as one run per start
-    from gmmderive._runs import batch_em, run_em
-
     rng = np.random.default_rng(5)
     z = np.concatenate([rng.normal(-1, 0.5, 60), rng.normal(1, 0.8, 40), [0.0, 0.0, 0.0]])
     w = rng.uniform(0.5, 2.0, z.size)
     starts = [g.initial_params(z, 3, "kmeans++", seed=s) for s in range(4)]
     starts.append(g.GMMParams([0.5, 0.5, 0.0], [-1.0, 1.0, 5.0], [0.5, 0.5, 1.0]))  # an empty class
-    for kw in ({}, {"equal_variance": True}, {"weights": w}, {"std_floor": 0.3}):
+    for kw in ({}, {"equal_variance": True}, {"sample_weight": w}, {"std_floor": 0.3}):
         floor = kw.pop("std_floor", 1e-6)
-        together = batch_em(z, starts, 7, std_floor=floor, **kw)
+        w = kw.pop("sample_weight", None)
+        together = batch_em(z, starts, 7, std_floor=floor, sample_weight=w, **kw)
         for start, b in zip(starts, together, strict=True):
-            a = run_em(z, start, max_iter=7, tol=0, std_floor=floor, accelerate=False, keep_resp=False, **kw)
+            a = run_em(_in_memory(z, w), start, max_iter=7, tol=0, std_floor=floor, accelerate=False,
+                       keep_resp=False, **kw)
             np.testing.assert_allclose(b.history, a.history, rtol=1e-12)
             for name in ("weights", "means", "stds"):
                 np.testing.assert_allclose(getattr(b.params, name), getattr(a.params, name), rtol=1e-9, atol=1e-12)
@@ -234,13 +235,11 @@ def test_initial_params_are_equivariant_with_a_singleton_group():
     np.testing.assert_allclose(b.means, 1000.0 * a.means, rtol=1e-12)
 
 
-def test_n_best_default_is_one(monkeypatch):
-    calls = []
-    original = fit_module.run_em
-    monkeypatch.setattr(fit_module, "run_em",
-                        lambda *a, **kw: calls.append(kw.get("before") is not None) or original(*a, **kw))
-    g.fit(galaxies(), 3, n_init=6, seed=3, pre_iter=2)
-    assert calls.count(True) <= 1
+def test_n_best_default_is_one():
+    options, samples, starts = _stages(galaxies(), 3, n_init=6, seed=3, pre_iter=2)
+    short = pre_runs(samples, starts, options)
+    continued = [r for r in went_on(samples, short, options) if not any(r is s for s in short)]
+    assert len(continued) <= 1
 
 
 def test_quantile_start_refuses_several_runs():

@@ -158,7 +158,7 @@ def test_the_fused_pass_and_the_numpy_engine_agree_with_weights():
 
     x, w = _grades_with_counts(5, 3000)
     w = w.astype(float) * 0.37
-    a, b = _fused.em_iteration(x, START, weights=w), _numpy_engine.em_iteration(x, START, weights=w)
+    a, b = _fused.em_iteration(x, START, sample_weight=w), _numpy_engine.em_iteration(x, START, sample_weight=w)
     assert a[0] == pytest.approx(b[0], rel=1e-12)
     _close(a[1], b[1], rtol=1e-12)
 

@@ -37,15 +37,11 @@ decreases. Every evaluation of M (one fused pass) counts as an iteration.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._engine import engine
-from ._hessian import from_free as _from_log_ratios
-from ._hessian import hessian_sums
-from ._hessian import to_free as _to_log_ratios
+from .certificate import MIN_WEIGHT, certify
 from .core import LOG_2PI
 from .mstep import class_means, m_step_arrays
 from .params import MIN_STD, GMMParams
@@ -54,27 +50,8 @@ from .params import MIN_STD, GMMParams
 ROUNDING = 1e-13
 #: SQUAREM's step bound grows (and shrinks) by this factor (Varadhan & Roland's mstep).
 STEP_FACTOR = 4.0
-#: No extrapolation through a class this empty: log π would lose all precision.
-_MIN_WEIGHT = 1e-200
 #: Relative step of the forward differences of the Jacobian of M.
 _DIFF_STEP = 1e-7
-#: The certificate: a converged run is a maximum if the largest eigenvalue of the curvature per
-#: sample (``curvature``: the Hessian of ℓ in coordinates without units, over W = Σ_i w_i) is
-#: below -HESSIAN_TOL. EM stops within tol = 1e-8 of θ*, which moves the curvature by about 1e-8
-#: times the third derivatives (O(1) to O(100) per sample in these units), and its sums round at
-#: about 1e-13: an eigenvalue above -1e-6 is not told from 0.
-HESSIAN_TOL = 1e-6
-#: At most this many escapes from saddles per run (each costs two runs of EM per direction tried),
-MAX_ESCAPES = 3
-#: Directions this close to flat are tried too (not certified against: see HESSIAN_TOL),
-ESCAPE_TOL = 1e-3
-#: each trying at most this many directions (of eigenvalue >= -HESSIAN_TOL) until one climbs.
-MAX_DIRECTIONS = 4
-#: An escape starts this far from the saddle along the eigenvector (of unit length in the
-#: coordinates of ``curvature``: log-ratios, μ_c/σ_c, log σ): means move by at most half a σ.
-#: A step of 1e-3 σ escapes too (#30), slowly: EM leaves a saddle at the rate of M's unstable
-#: eigenvalue, near 1; a step much larger than σ could land in another basin.
-ESCAPE_STEP = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,7 +99,7 @@ def distance_to_limit(step: float, previous_step: float | None, rate: float = 0.
     return step * r / (1.0 - r)
 
 
-def _jacobian_free(m: _Evaluator, p: GMMParams, f_mp: np.ndarray, std_floor: float) -> np.ndarray | None:
+def _jacobian_free(m: Evaluator, p: GMMParams, f_mp: np.ndarray, std_floor: float) -> np.ndarray | None:
     """J of M at ``p`` in the free coordinates, by forward differences (3D evaluations).
 
     None if M empties a class at a neighbouring point: log π has no derivative there (a class of
@@ -140,20 +117,20 @@ def _jacobian_free(m: _Evaluator, p: GMMParams, f_mp: np.ndarray, std_floor: flo
             jac[:, j] = np.nan
             continue
         mq = m(q, keep_flags=False)[1]
-        if mq.weights.min() < _MIN_WEIGHT:
+        if mq.weights.min() < MIN_WEIGHT:
             return None
         jac[:, j] = (_to_free(mq, m.equal_variance) - f_mp) / h
     return jac
 
 
-def check_fixed_point(m: _Evaluator, p: GMMParams, std_floor: float):
+def check_fixed_point(m: Evaluator, p: GMMParams, std_floor: float):
     """``(distance, newton point, ll(p), M(p), rate)``: the stopping rule's check at ``p``.
 
     distance = ‖(I - J)⁻¹ (M(p) - p)‖ in the units of :func:`step_size`, the first-order
     distance from ``p`` to θ*; ``rate`` is J's spectral radius. Costs 3D + 1 evaluations of M.
     """
     ll, mp, _ = m(p)
-    if p.weights.min() < _MIN_WEIGHT or mp.weights.min() < _MIN_WEIGHT:
+    if p.weights.min() < MIN_WEIGHT or mp.weights.min() < MIN_WEIGHT:
         return step_size(p, mp), None, ll, mp, 0.0  # an empty class: M moves nothing there
     f, f_mp = _to_free(p, m.equal_variance), _to_free(mp, m.equal_variance)
     jac = _jacobian_free(m, p, f_mp, std_floor)
@@ -195,7 +172,7 @@ def _from_free(phi: np.ndarray, d: int, std_floor: float) -> GMMParams | None:
 def squarem_point(p0: GMMParams, p1: GMMParams, p2: GMMParams, step_max: float, std_floor: float,
                   equal_variance: bool = False):
     """``(θ', α)``: the SQUAREM extrapolation from θ0 and its two EM steps (``None`` if α = 1)."""
-    if min(p0.weights.min(), p1.weights.min(), p2.weights.min()) < _MIN_WEIGHT:
+    if min(p0.weights.min(), p1.weights.min(), p2.weights.min()) < MIN_WEIGHT:
         return None, 1.0
     f0, f1, f2 = (_to_free(p, equal_variance) for p in (p0, p1, p2))
     r = f1 - f0
@@ -209,15 +186,12 @@ def squarem_point(p0: GMMParams, p1: GMMParams, p2: GMMParams, step_max: float, 
     return _from_free(f0 + 2.0 * alpha * r + alpha * alpha * v, p0.n_components, std_floor), alpha
 
 
-class _Evaluator:
+class Evaluator:
     """M with its bookkeeping: the count of evaluations and the degeneracy of accepted steps."""
 
-    def __init__(self, x, d, *, std_floor, equal_variance, weights):
-        if isinstance(x, np.ndarray):  # numba's fused pass, or NumPy: imported on the first fit
-            self._iteration = functools.partial(engine().em_iteration, x)
-        else:  # chunked data (gmmderive._dask): the same sums, added over the chunks
-            self._iteration = x.em_iteration
-        self._kw = dict(std_floor=std_floor, equal_variance=equal_variance, weights=weights)
+    def __init__(self, samples, d, *, std_floor, equal_variance):
+        self._iteration = samples.em_iteration  # the samples' engine (gmmderive.samples)
+        self._kw = dict(std_floor=std_floor, equal_variance=equal_variance)
         self.equal_variance = equal_variance
         self.count = 0
         self.collapsed = np.zeros(d, dtype=bool)
@@ -236,30 +210,26 @@ class _Evaluator:
         self.empty |= flags[1]
 
 
-def run_em(x, start: GMMParams, *, max_iter, tol, std_floor, equal_variance=False, weights=None,
-           accelerate=True, before: Run | None = None, keep_resp=True, certify=True) -> Run:
-    """EM from ``start`` for at most ``max_iter`` evaluations of M.
+def run_em(samples, start: GMMParams, *, max_iter, tol, std_floor, equal_variance=False, accelerate=True,
+           before: Run | None = None, keep_resp=True, certify_end=True) -> Run:
+    """EM from ``start`` (in the frame z) for at most ``max_iter`` evaluations of M.
 
-    ``x`` is the data in memory, or chunked (:class:`gmmderive._dask.ChunkedSamples`, which
-    carries its weights). ``before`` is an earlier run that ended at ``start``: the result
+    ``samples`` answer the samples protocol (:mod:`gmmderive.samples`): in memory or chunked,
+    each with its weights. ``before`` is an earlier run that ended at ``start``: the result
     continues it (one history, iteration count and degeneracy record). ``keep_resp=False``
     drops the final (D, N) responsibilities, so that many short runs do not hold many such
-    arrays (chunked data never keeps them). A run that converges is certified (``_certify``:
-    the Hessian in one pass, escapes from a saddle) unless ``certify=False``.
+    arrays (chunked samples never keep them). A run that converges is certified
+    (:func:`gmmderive.certificate.certify`: the Hessian in one pass, escapes from a saddle)
+    unless ``certify_end=False``.
     """
-    m = _Evaluator(x, start.n_components, std_floor=std_floor, equal_variance=bool(equal_variance),
-                   weights=weights)
+    m = Evaluator(samples, start.n_components, std_floor=std_floor, equal_variance=bool(equal_variance))
     steps = _accelerated if accelerate else _plain
     params, history, converged, distance = steps(m, start, max_iter, tol, std_floor)
     hessian, max_eig, saddle = None, np.nan, False
-    if converged and certify:
-        params, history, converged, distance, hessian, max_eig, saddle = _certify(
-            m, x, weights, params, history, (converged, distance), steps, max_iter, tol, std_floor)
-    if keep_resp and isinstance(x, np.ndarray):  # the last pass writes ρ instead of taking an M-step
-        ll, resp = engine().log_likelihood_and_responsibilities(x, params, weights)
-    else:
-        ll, resp = m(params, keep_flags=False)[0], None
-        m.count -= 1  # only the log-likelihood of this pass is used, not its M-step
+    if converged and certify_end:
+        params, history, converged, distance, hessian, max_eig, saddle = certify(
+            m, samples, params, history, (converged, distance), steps, max_iter, tol, std_floor)
+    ll, resp = samples.final_pass(params, keep_resp)  # ρ instead of an M-step, where kept
     history.append(ll)  # of M's last output: not below history[-1], up to rounding
     history = np.array(history)
     if before is not None:
@@ -270,114 +240,28 @@ def run_em(x, start: GMMParams, *, max_iter, tol, std_floor, equal_variance=Fals
                max_eig, saddle)
 
 
-def curvature(x, p: GMMParams, weights, equal_variance: bool, std_floor: float = 0.0):
-    """``(H, λ, V)``: the Hessian of ℓ at ``p`` in the free coordinates (one pass), the largest
-    eigenvalue λ of the curvature per sample, and in φ the eigenvectors whose eigenvalues are
-    >= -ESCAPE_TOL (the columns of V, the largest eigenvalue first).
-
-    The curvature per sample is S H S / W, W = Σ_i w_i, S = diag(1 for the log-ratios, σ_c for
-    μ_c, 1 for the log σ): H in the coordinates (log-ratios, μ_c/σ_c, log σ), which have no units,
-    so λ is the same for data of any scale, size or spread of the components (a cluster 1e-4
-    wide beside an outlier 1e5 away has the curvature of the same cluster alone). S is
-    invertible, so S H S is negative definite exactly when H is. ``(None, nan, None)`` where a
-    weight is 0 (there is no log-ratio there) or a σ is at the floor (a maximum on the boundary
-    of the model, where ℓ's gradient is not 0): degenerate fits, reported as such.
-    """
-    if p.weights.min() < _MIN_WEIGHT or p.stds.min() <= std_floor:
-        return None, np.nan, None
-    _, _, hess = hessian_sums(x, p, weights, equal_variance)
-    if isinstance(x, np.ndarray):
-        total = x.size if weights is None else float(weights.sum())
-    else:  # chunked data carries its own weights
-        total = x.total_weight
-    d = p.n_components
-    scale = np.ones(hess.shape[0])
-    scale[d - 1:2 * d - 1] = p.stds
-    eigval, eigvec = np.linalg.eigh(hess * np.outer(scale, scale) / total)
-    # the directions that do not curve down, steepest first; and nearly flat ones (ESCAPE_TOL):
-    # at coincident components the split is flat only at θ*, and EM stops within tol of it
-    up = eigval[::-1] >= -ESCAPE_TOL
-    return hess, float(eigval[-1]), scale[:, None] * eigvec[:, ::-1][:, up]
-
-
-def _certify(m: _Evaluator, x, weights, params, history, state, steps, max_iter, tol, std_floor):
-    """The second-order check of a converged run, and escapes from saddles (#30).
-
-    At a point whose curvature has an eigenvalue >= -HESSIAN_TOL, EM restarts from
-    θ ± ESCAPE_STEP·v (v its eigenvector, of unit length in units of σ) and the branch with the
-    higher log-likelihood is kept (a non-degenerate one first), if it is higher than the saddle's;
-    at most MAX_ESCAPES times. Both branches' evaluations count (the other one's as no gain in
-    the history; its degeneracies are forgotten). Returns the run's new end, with ``converged``
-    False if it is still not certified, and whether it ends uncertified (a saddle or flat).
-    """
-    converged, distance = state
-    ev = m.equal_variance
-    d = params.n_components
-    for escape in range(MAX_ESCAPES + 1):
-        hess, max_eig, v = curvature(x, params, weights, ev, std_floor)
-        if hess is None or max_eig < -HESSIAN_TOL:
-            return params, history, converged, distance, hess, max_eig, False  # (hess None: an empty class)
-        if escape == MAX_ESCAPES or m.count >= max_iter:
-            break
-        phi = _to_log_ratios(params, ev)
-        level = history[-1]
-        flags = (m.collapsed.copy(), m.empty.copy())
-        branches, climbed = [], False
-        # Coincident components with σ fitted to them are flat to second order (a saddle of
-        # fourth order): their directions are all ~0, and eigh's order among them is arbitrary.
-        # The next one is tried while none climbs (2 runs each, at most MAX_DIRECTIONS).
-        for direction in range(min(v.shape[1], MAX_DIRECTIONS)):
-            branches, climbed = _escape(m, phi, v[:, direction], d, ev, flags, steps, max_iter, tol, std_floor,
-                                        level, history)
-            if climbed or m.count >= max_iter:
-                break
-        if not climbed:
-            break  # no branch climbs: EM returns to the saddle, or the direction is flat
-        params, _, converged, distance = branches[0][0]
-        if not converged and m.count < max_iter:  # the branch's budget ran out: go on with the rest
-            params, h, converged, distance = steps(m, params, max_iter, tol, std_floor)
-            history.extend(np.maximum.accumulate(np.maximum(h, history[-1])).tolist())
-        if not converged:  # max_iter came first: the escape's end is not a saddle, nor certified
-            return params, history, False, distance, None, np.nan, False
-    return params, history, False, distance, hess, max_eig, True
-
-
-def _escape(m, phi, v, d, ev, flags, steps, max_iter, tol, std_floor, level, history):
-    """EM from φ ± ESCAPE_STEP·v: ``([best branch first], climbed)``, the history extended (the
-    losing branch's evaluations as no gain) and M's degeneracy record the kept branch's."""
-    branches = []
-    for sign in (1.0, -1.0):
-        if m.count >= max_iter:
-            break
-        q = _from_log_ratios(phi + sign * ESCAPE_STEP * v, d, ev)
-        q = GMMParams(q.weights, q.means, np.maximum(q.stds, std_floor))
-        m.collapsed, m.empty = flags[0].copy(), flags[1].copy()
-        before = m.count
-        # a branch along a flat direction can crawl for ever: each gets a quarter of what is left
-        end = steps(m, q, min(max_iter, m.count + max(100, (max_iter - m.count) // 4)), tol, std_floor)
-        branches.append((end, m.count - before, (m.collapsed, m.empty)))
-    branches.sort(key=lambda b: (not (b[2][0].any() or b[2][1].any()), b[0][1][-1]), reverse=True)
-    climbed = bool(branches) and branches[0][0][1][-1] > level + 1e-9 * abs(level)
-    for _, count, _ in branches[1:] if climbed else branches:  # evaluations that gained nothing
-        history.extend([history[-1]] * count)
-    if climbed:
-        m.collapsed, m.empty = branches[0][2]
-        h = branches[0][0][1]
-        history.extend(np.maximum.accumulate(np.maximum(h, history[-1])).tolist())
-    else:
-        m.collapsed, m.empty = flags
-    return branches, climbed
-
-
 def _pad(history: list, ll: float, count: int) -> None:
     """After a check: ``ll`` of its point, then no gain for its Jacobian's evaluations."""
     history.append(max(ll, history[-1]))
     history.extend([history[-1]] * (count - len(history)))
 
 
-def _plain(m: _Evaluator, start: GMMParams, max_iter: int, tol: float, std_floor: float):
+def converged(m: Evaluator, p: GMMParams, distance: float, tol: float, max_iter: int, history: list,
+              std_floor: float):
+    """The stopping rule, shared by plain EM and SQUAREM: None while the cheap estimate
+    ``distance`` is not below ``tol`` (or the check would pass ``max_iter``); else the check at
+    ``p`` (:func:`check_fixed_point`: ``(distance, newton point, ll(p), M(p), rate)``), with the
+    history padded for its evaluations. The run stops if the checked distance is below ``tol``.
+    """
+    if not (tol > 0 and distance < tol and m.count + 3 * p.n_components + 1 <= max_iter):
+        return None
+    check = check_fixed_point(m, p, std_floor)
+    _pad(history, check[2], m.count)
+    return check
+
+
+def _plain(m: Evaluator, start: GMMParams, max_iter: int, tol: float, std_floor: float):
     """The lecture's EM: θ^{[k+1]} = M(θ^{[k]}) until the stopping rule holds."""
-    check_cost = 3 * start.n_components + 1
     params = start
     ll, new, _ = m(params)
     history = [ll]
@@ -387,9 +271,9 @@ def _plain(m: _Evaluator, start: GMMParams, max_iter: int, tol: float, std_floor
         params = new
         distance = distance_to_limit(step, previous, rate)
         previous = step
-        if tol > 0 and distance < tol and m.count + check_cost <= max_iter:
-            distance, _, ll, new, rate = check_fixed_point(m, params, std_floor)
-            _pad(history, ll, m.count)
+        check = converged(m, params, distance, tol, max_iter, history, std_floor)
+        if check is not None:
+            distance, _, ll, new, rate = check
             if distance < tol:
                 return new, history, True, distance
             continue  # new = M(params) is known: take that step
@@ -399,9 +283,8 @@ def _plain(m: _Evaluator, start: GMMParams, max_iter: int, tol: float, std_floor
         history.append(ll)
 
 
-def _accelerated(m: _Evaluator, start: GMMParams, max_iter: int, tol: float, std_floor: float):
+def _accelerated(m: Evaluator, start: GMMParams, max_iter: int, tol: float, std_floor: float):
     """SQUAREM: two EM steps, an extrapolation kept only if it raises the log-likelihood."""
-    check_cost = 3 * start.n_components + 1
     step_max, rate, distance = 1.0, 0.0, np.inf
     p0 = start
     ll0, p1, _ = m(p0)
@@ -412,9 +295,9 @@ def _accelerated(m: _Evaluator, start: GMMParams, max_iter: int, tol: float, std
         ll1, p2, _ = m(p1)
         history.append(max(ll1, history[-1]))
         distance = distance_to_limit(step_size(p1, p2), step_size(p0, p1), rate)
-        if tol > 0 and distance < tol and m.count + check_cost <= max_iter:
-            distance, newton, ll2, p3, rate = check_fixed_point(m, p2, std_floor)
-            _pad(history, ll2, m.count)
+        check = converged(m, p2, distance, tol, max_iter, history, std_floor)
+        if check is not None:
+            distance, newton, ll2, p3, rate = check
             if distance < tol:
                 return p3, history, True, distance
             p0, p1 = p2, p3
@@ -450,16 +333,12 @@ def _accelerated(m: _Evaluator, start: GMMParams, max_iter: int, tol: float, std
         p0 = p2
 
 
-#: Starts are pre-run together (arrays of K x D x N) while that many numbers stay small.
-BATCH_SIZE = 1 << 20
-
-
-def batch_em(x, starts: list[GMMParams], n_iter: int, *, std_floor, equal_variance=False, weights=None):
+def batch_em(x, starts: list[GMMParams], n_iter: int, *, std_floor, equal_variance=False, sample_weight=None):
     """Plain EM from K starts at once, each iteration one NumPy pass over (K, D, N) arrays.
 
     For the default search's short pre-runs on small data, where one :func:`run_em` per start
     would spend its time in Python, not in arithmetic. The same iteration as the engine's
-    (tests/test_runs.py compares them), on z-scaled data so that nothing overflows.
+    (tests/test_options.py compares them), on z-scaled data so that nothing overflows.
 
     Returns
     -------
@@ -469,6 +348,7 @@ def batch_em(x, starts: list[GMMParams], n_iter: int, *, std_floor, equal_varian
     mu = np.stack([p.means for p in starts])
     sd = np.stack([p.stds for p in starts])
     k, d = w_arr.shape
+    weights = sample_weight
     total = x.size if weights is None else float(weights.sum())
     history = np.empty((k, n_iter + 1))
     collapsed = np.zeros((k, d), dtype=bool)
@@ -497,11 +377,22 @@ def batch_em(x, starts: list[GMMParams], n_iter: int, *, std_floor, equal_varian
                                                     std_floor=std_floor, equal_variance=equal_variance)
             collapsed |= col
             empty |= emp
+    ok = np.isfinite(history).all(axis=1) & (sd >= MIN_STD).all(axis=1) & np.isfinite(mu).all(axis=1)
+    ends = [GMMParams(w_arr[i], mu[i], sd[i]) if ok[i] else None for i in range(k)]
+    return short_runs(starts, ends, history, collapsed, empty, n_iter)
+
+
+def short_runs(starts, ends, history, collapsed, empty, n_iter: int) -> list[Run]:
+    """The pre-runs as :class:`Run` objects: from each start to its end after ``n_iter`` iterations.
+
+    An end of None collapsed beyond the smallest float (std_floor=0): a degenerate run that did
+    not move (its history the start's log-likelihood only).
+    """
+    d = starts[0].n_components
     runs = []
-    for i, start in enumerate(starts):
-        if np.isfinite(history[i]).all() and (sd[i] >= MIN_STD).all() and np.isfinite(mu[i]).all():
-            runs.append(Run(start, GMMParams(w_arr[i], mu[i], sd[i]), None, history[i], n_iter, False, np.inf,
-                            collapsed[i], empty[i]))
-        else:  # collapsed beyond the smallest float (std_floor=0): a degenerate run that did not move
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        if end is not None:
+            runs.append(Run(start, end, None, history[i], n_iter, False, np.inf, collapsed[i], empty[i]))
+        else:
             runs.append(Run(start, start, None, history[i, :1], 0, False, np.inf, np.ones(d, dtype=bool), empty[i]))
     return runs
