@@ -106,6 +106,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_data, check_positive_int
+from .data import checked_data
 from .options import (  # noqa: F401  (the defaults, as gmmderive.fit has always named them)
     DEFAULT_MAX_ITER,
     DEFAULT_N_INIT,
@@ -119,7 +120,6 @@ from .options import (  # noqa: F401  (the defaults, as gmmderive.fit has always
 from .params import GMMParams
 from .result import ConvergenceWarning, FitResult, fit_result  # noqa: F401  (public: gmmderive.FitResult)
 from .runs import runs_of
-from .samples import checked_data
 from .selection import best_run
 from .starts import initial_params, starting_points  # noqa: F401  (public: gmmderive.initial_params)
 

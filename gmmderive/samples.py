@@ -22,8 +22,9 @@ and the attributes ``frame``, ``floor`` (the σ floor in z), ``start_x`` / ``sta
 
 :class:`InMemorySamples` (NumPy arrays; the engine of :mod:`gmmderive._engine`: numba's fused
 pass or NumPy) and :class:`gmmderive._dask.ChunkedSamples` (a Dask array, each pass a Dask
-computation) implement it. :func:`checked_data` is the one place that looks at the type of x;
-a new kind of data (a GPU array) is a new class with these methods and a branch there.
+computation) implement it. :func:`gmmderive.data.checked_data` is the one place that looks at
+the type of x; a new kind of data (a GPU array) is a new class with these methods and a branch
+there.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import numpy as np
 from . import weights as sw
 from ._engine import engine
 from ._hessian import score_and_hessian_sums
-from ._validation import check_data, check_distinct, check_sample_weight
+from ._validation import check_distinct
 from .em import Run, batch_em, run_em
 from .frame import Frame
 from .params import GMMParams
@@ -68,36 +69,6 @@ class Samples(Protocol):
     def hessian_sums(self, params: GMMParams, equal_variance: bool): ...
 
     def responsibilities(self, params: GMMParams, order: np.ndarray, resp=None): ...
-
-
-def is_dask(x) -> bool:
-    """A Dask collection (checked by its type's module, so that Dask is not imported for NumPy input)."""
-    return type(x).__module__.split(".")[0] == "dask"
-
-
-@dataclass(frozen=True, eq=False)
-class InMemoryData:
-    """x and its weights in memory, checked (:func:`gmmderive._validation.check_data`)."""
-
-    x: np.ndarray
-    sample_weight: np.ndarray | None
-
-    def samples(self, options) -> InMemorySamples:
-        """The samples EM runs on, for the options of the fit (:class:`gmmderive.options.FitOptions`)."""
-        return in_memory_samples(self.x, self.sample_weight, options.compress, options.n_components,
-                                 options.std_floor)
-
-
-def checked_data(x, sample_weight):
-    """The data as given, checked: :class:`InMemoryData`, or for a Dask array
-    :class:`gmmderive._dask.DaskData` (checked lazily: nothing is computed yet). Both make the
-    samples with ``.samples(options)``."""
-    if is_dask(x):
-        from . import _dask  # Dask is imported only when a Dask array comes in
-
-        return _dask.as_dask_data(x, sample_weight)
-    xs = check_data(x)
-    return InMemoryData(xs, check_sample_weight(sample_weight, xs.size))
 
 
 @dataclass(frozen=True, eq=False)

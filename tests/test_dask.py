@@ -22,11 +22,11 @@ import dask  # noqa: E402
 
 import gmmderive as g  # noqa: E402
 from gmmderive import _dask  # noqa: E402
+from gmmderive.data import checked_data  # noqa: E402
 from gmmderive.datasets import exam_grades, old_faithful  # noqa: E402
 from gmmderive.options import FitOptions  # noqa: E402
 from gmmderive.result import fit_result  # noqa: E402
 from gmmderive.runs import runs_of  # noqa: E402
-from gmmderive.samples import checked_data  # noqa: E402
 from gmmderive.selection import best_run  # noqa: E402
 from gmmderive.starts import starting_points  # noqa: E402
 

@@ -7,12 +7,12 @@ import pytest
 
 import gmmderive as g
 from gmmderive import selection
+from gmmderive.data import checked_data
 from gmmderive.datasets import exam_grades, galaxies, old_faithful
 from gmmderive.em import Run
 from gmmderive.fit import DEFAULT_STD_FLOOR, INIT_STRATEGIES
 from gmmderive.options import FitOptions
 from gmmderive.runs import runs_of
-from gmmderive.samples import checked_data
 from gmmderive.starts import starting_points
 
 

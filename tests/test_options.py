@@ -15,12 +15,13 @@ import pytest
 
 import gmmderive as g
 from gmmderive import multivariate as mv
+from gmmderive.data import checked_data
 from gmmderive.datasets import galaxies
 from gmmderive.em import batch_em, run_em
 from gmmderive.frame import Frame
 from gmmderive.options import FitOptions
 from gmmderive.runs import pre_runs, went_on
-from gmmderive.samples import InMemorySamples, checked_data
+from gmmderive.samples import InMemorySamples
 from gmmderive.starts import starting_points
 
 
