@@ -313,9 +313,20 @@ class GaussianMixture1D(_Density, _Base):
         ll, n_eff = self._weighted_log_likelihood(x, sample_weight)
         return ll / n_eff
 
-    def sample(self, n_samples: int = 1, seed: int | np.random.Generator | None = None
+    def sample(self, n_samples: int = 1, random_state: RandomStateLike = None, *,
+               seed: int | np.random.Generator | str | None = _NOT_GIVEN
                ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Draw samples from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default 1
+        random_state : None, int, numpy.random.RandomState, Generator, SeedSequence or BitGenerator
+            Randomness of the draws, as the constructor's ``random_state`` (an int gives the
+            same draws every time; None draws from NumPy's global RandomState).
+        seed : int, numpy.random.Generator or None, optional
+            Deprecated alias of ``random_state`` (a ``FutureWarning``), with the meaning it has in
+            :func:`gmmderive.fit` (None: fresh entropy). Given, it is used instead of ``random_state``.
 
         Returns
         -------
@@ -325,7 +336,12 @@ class GaussianMixture1D(_Density, _Base):
         """
         params = self._fitted()
         n = check_positive_int(n_samples, "n_samples")
-        rng = check_seed(seed)
+        if isinstance(seed, str) and seed == _NOT_GIVEN:
+            rng = check_random_state(random_state)
+        else:
+            warnings.warn("sample's seed is deprecated: use random_state (scikit-learn's name); seed will be "
+                          "removed in gmmderive 0.3", FutureWarning, stacklevel=user_stacklevel())
+            rng = check_seed(seed)
         labels = rng.choice(params.n_components, size=n, p=params.weights)
         x = rng.normal(params.means[labels], params.stds[labels])
         return x, labels

@@ -248,3 +248,14 @@ def test_mypy_strict_on_the_estimator_and_the_cli():
                           "gmmderive/estimator.py", "gmmderive/__main__.py"], capture_output=True, text=True,
                          cwd=ROOT, timeout=600)
     assert out.returncode == 0, out.stdout
+
+
+def test_sample_takes_random_state_and_seed_as_a_deprecated_alias():
+    est = g.GaussianMixture1D(2).fit(X)
+    a = est.sample(50, random_state=3)
+    np.testing.assert_array_equal(a[0], est.sample(50, random_state=3)[0])  # an int: the same draws
+    with pytest.warns(FutureWarning, match="random_state") as caught:
+        b = est.sample(50, seed=3)
+    assert [w.filename for w in caught] == [__file__]
+    np.testing.assert_array_equal(a[0], b[0])  # seed=3 and random_state=3 give one Generator
+    np.testing.assert_array_equal(a[1], b[1])

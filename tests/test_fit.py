@@ -180,7 +180,7 @@ def test_estimator_api():
     np.testing.assert_allclose(gm.score_samples(x), g.log_density(x, gm.params_))
     assert gm.bic(x) == pytest.approx(-2 * ll + 5 * np.log(x.size))
     assert gm.aic(x) == pytest.approx(-2 * ll + 10)
-    xs, ys = gm.sample(20000, seed=1)
+    xs, ys = gm.sample(20000, random_state=1)
     assert xs.shape == ys.shape == (20000,)
     assert np.mean(ys == 0) == pytest.approx(gm.weights_[0], abs=0.02)
     assert xs[ys == 1].mean() == pytest.approx(gm.means_[1], abs=0.05)

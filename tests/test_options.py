@@ -136,7 +136,7 @@ def test_distinct_values_check_at_its_boundary(head):
 
 def test_sample_uses_the_standard_deviations():
     est = g.GaussianMixture1D(2).fit(X2)
-    draws, labels = est.sample(200_000, seed=1)
+    draws, labels = est.sample(200_000, random_state=1)
     for c in range(2):
         assert draws[labels == c].std() == pytest.approx(est.stds_[c], rel=0.02)
         assert draws[labels == c].mean() == pytest.approx(est.means_[c], abs=0.02)
