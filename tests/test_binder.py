@@ -302,3 +302,28 @@ def test_the_colab_lowering_catches_myst():
     lowered = tool.Lowering(sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))).markdown(
         "See {eq}`eq-sigma-update` and {cite}`dempster1977`.\n\n$$ a = b $$ (eq-sigma-update)")
     assert lowered.startswith("See (12.3) and (Dempster et al., 1977).") and "\\tag{12.3}" in lowered, lowered
+
+
+def test_a_reference_to_another_chapter_is_a_link_with_its_number():
+    # jupyterlab-myst sees one notebook: {eq} or {prf:ref} to another chapter's label shows as
+    # "not found" there. Such a reference is a Markdown link, [(11.3)](11_means.ipynb#eq-mu-update)
+    # (book_fixes makes it {eq} again in the HTML book); its text must be the book's number.
+    import json
+
+    tool = _colab_tool()
+    chapters = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    numbers, _ = tool.book_labels(chapters)
+    wrong, links = [], 0
+    for path in chapters:
+        cells = json.loads(path.read_text())["cells"]
+        src = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        own = set(re.findall(r"\$\$ \((\S+?)\)|:label: (\S+)", src))
+        own = {a or b for a, b in own}
+        for role, label in re.findall(r"\{(eq|prf:ref|ref|numref)\}`(?:[^`<]*<)?([^`>]+)>?`", src):
+            if label not in own:
+                wrong.append(f"{path.name}: {{{role}}}`{label}` names another page's label")
+        for text, target, label in re.findall(r"\[([^\]]*)\]\((\d\d_\w+\.ipynb)#(eq-[\w-]+)\)", src):
+            links += 1
+            if numbers.get(label) != text or not (ROOT / "book" / target).exists():
+                wrong.append(f"{path.name}: [{text}]({target}#{label}), the book numbers it {numbers.get(label)}")
+    assert links >= 20 and not wrong, wrong

@@ -12,6 +12,10 @@
   stored text, ``gmmderive.book.glue``), so that one source reads right in the HTML book (the
   stored outputs, no kernel) and in JupyterLab with jupyterlab-myst (which evaluates ``name``).
   myst-nb's own ``eval`` role needs a kernel at build time (``execution_mode: inline``).
+* A reference to another chapter's equation is a Markdown link, ``[(11.3)](11_means.ipynb#eq-mu-update)``:
+  jupyterlab-myst, which sees one notebook, cannot resolve ``{eq}`` across notebooks, while a
+  link reads right (and opens the chapter) there and in Colab. Here it becomes ``{eq}`` again
+  (Sphinx's number and anchor); a link to a section label of another page, ``{ref}``.
 * The Colab button opens the chapter's plain-Markdown copy (colab/, tools/colab_notebooks.py):
   Colab renders no MyST.
 * Accessibility (axe-core, tests/browser): the animation's image gets the alt text of its
@@ -69,6 +73,24 @@ def _eval_role():
     return EvalFromGlue()
 
 
+def _links_to_labels(app, doctree):
+    """``[text](NN_x.ipynb#eq-label)`` -> ``{eq}`eq-label```; ``[text](page.md#label)`` -> ``{ref}``."""
+    for node in list(doctree.findall(addnodes.pending_xref)):
+        target = node.get("reftargetid")
+        if node.get("reftype") != "myst" or node.get("refdomain") != "doc" or not target:
+            continue
+        if target.startswith("eq-"):
+            new = addnodes.pending_xref(node.rawsource, refdomain="math", reftype="eq", reftarget=target,
+                                        refdoc=node.get("refdoc"), refexplicit=False, refwarn=True)
+            new += nodes.literal(target, target)
+        else:
+            new = addnodes.pending_xref(node.rawsource, *node.children, refdomain="std", reftype="ref",
+                                        reftarget=target, refdoc=node.get("refdoc"), refexplicit=True,
+                                        refwarn=True)
+        new.source, new.line = node.source, node.line
+        node.replace_self(new)
+
+
 def _colab_button(app, pagename, templatename, context, doctree):
     """The Colab launch button opens colab/<chapter>.ipynb, MyST lowered to Markdown + LaTeX."""
     def walk(items):
@@ -85,6 +107,7 @@ def setup(app):
     app.add_role("eval", _eval_role(), override=True)
     # after sphinx-book-theme's launch buttons (priority 501)
     app.connect("html-page-context", _colab_button, priority=502)
+    app.connect("doctree-read", _links_to_labels)
     _setup_links(app)
     _setup_a11y(app)
     app.connect("config-inited", _default_mode)

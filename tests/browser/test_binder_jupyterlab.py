@@ -9,8 +9,8 @@ JupyterLab on a copy of the chapters and opens each one in Chromium, without run
 * every Markdown cell rendered by MyST, no MyST markup left as raw text;
 * every number of the prose shown, not its name (``{eval}`name``` results are stored in the
   cells' metadata by tools/execute_notebooks.py; myst-nb's ``{glue:text}`` showed its key);
-* no unresolved reference but the known cross-notebook ones (``KNOWN_UNRESOLVED``: a
-  notebook opened alone cannot resolve a label of another one);
+* no unresolved reference (a notebook opened alone cannot resolve a label of another one:
+  those are Markdown links, tests/test_binder.py);
 * every "How SymPy checked it" fold of the outputs opened: its math typeset, no raw TeX;
 * chapter 11's theorem, proof and exercise boxes, its solutions folded.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -41,25 +40,6 @@ from test_book_in_browser import ROOT, SHOTS, _unavailable, browser  # noqa: F40
 BINDER_BIN = ROOT / ".binder-check" / "venv" / "bin"
 BINDER_JUPYTER_LAB = BINDER_BIN / "jupyter-lab"
 CHAPTERS = sorted(p.name for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
-REFERENCE = re.compile(r"\{(eq|prf:ref|ref|numref)\}`(?:[^`<]*<)?([^`>]+)>?`")
-LABEL = re.compile(r"\$\$ \((\S+?)\)|:label: (\S+)|^\((\S+)\)=", re.M)
-
-
-def _markdown(path) -> str:
-    return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
-                     if c["cell_type"] == "markdown")
-
-
-def _cross_notebook_references() -> dict[str, list[str]]:
-    """Chapter -> the references to a label of another page (jupyterlab-myst cannot resolve them)."""
-    pages = sorted((ROOT / "book").glob("*.ipynb"))
-    own = {p.name: {a or b or c for a, b, c in LABEL.findall(_markdown(p))} for p in pages}
-    return {p.name: [t for _, t in REFERENCE.findall(_markdown(p)) if t not in own[p.name]] for p in pages}
-
-
-KNOWN_UNRESOLVED = _cross_notebook_references()
-
-
 def _glue_names(chapter: str) -> list[str]:
     nb = json.loads((ROOT / "book" / chapter).read_text())
     return [o["metadata"]["scrapbook"]["name"] for c in nb["cells"] for o in c.get("outputs", [])
@@ -219,8 +199,7 @@ def test_a_chapter_reads_right_in_jupyterlab(chapter, jupyterlab, browser):  # n
     assert seen["math"] > 3, seen
     assert not seen["raw"], f"{chapter}: raw MyST in JupyterLab: {seen['raw']}"
     assert not seen["keys"], f"{chapter}: names instead of numbers: {sorted(set(seen['keys']))}"
-    assert sorted(seen["unresolved"]) == sorted(KNOWN_UNRESOLVED[chapter]), \
-        f"{chapter}: unresolved references {seen['unresolved']}, known {KNOWN_UNRESOLVED[chapter]}"
+    assert not seen["unresolved"], f"{chapter}: unresolved references: {seen['unresolved']}"
     assert not seen["outputTex"], f"{chapter}: raw TeX in the outputs: {seen['outputTex'][:5]}"
     assert not seen["foldsWithoutMath"], f"{chapter}: {seen['foldsWithoutMath']} folds opened without typeset math"
     if chapter == "11_means.ipynb":
