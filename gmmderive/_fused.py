@@ -41,9 +41,11 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from .core import _log_joint_terms
+from .core import log_joint_terms
 from .mstep import em_update
 from .params import GMMParams
+
+_log_joint_terms = log_joint_terms  # the name benchmarks/bench_summation_order.py reads
 
 #: Samples per block: for a few classes, the D x BLOCK log-joints stay in the L1 cache.
 BLOCK = 1024
@@ -367,7 +369,7 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, resp_o
     # Fresh writable copies: read-only arrays (GMMParams') would compile a second signature.
     means = np.array(params.means, dtype=np.float64)
     centers = means if centers is None else np.array(centers, dtype=np.float64)
-    scale, const = _log_joint_terms(params)  # const = -inf for an empty class: its ρ is 0
+    scale, const = log_joint_terms(params)  # const = -inf for an empty class: its ρ is 0
     n_blocks = -(-x.size // BLOCK)
     part = np.zeros((n_blocks, 4, d))
     run = np.uint64(max(1, min(BLOCK, int(690.0 / math.log(d)))) if d > 1 else BLOCK)  # d^run < 1e300

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import _log_joint_dn, _m_step_dn, _normalize_log_dn
+from .core import log_joint_dn, m_step_dn, normalize_log_dn
 from .params import GMMParams
 
 NAME = "numpy"
@@ -19,7 +19,7 @@ NAME = "numpy"
 
 def log_likelihood_and_responsibilities(x: np.ndarray, params: GMMParams, sample_weight=None):
     """``log p(𝒟; params)`` (``Σ_i w_i log p(x^{[i]})`` with weights) and the (D, N) responsibilities."""
-    resp, log_dens = _normalize_log_dn(_log_joint_dn(x, params))
+    resp, log_dens = normalize_log_dn(log_joint_dn(x, params))
     return _total(log_dens, sample_weight), resp
 
 
@@ -27,7 +27,7 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
                  sample_weight=None):
     """One EM iteration from ``params``: ``(log p(𝒟; params), new params, collapsed, empty)``."""
     ll, resp = log_likelihood_and_responsibilities(x, params, sample_weight)
-    new, collapsed, empty = _m_step_dn(x, resp, previous=params, std_floor=std_floor,
+    new, collapsed, empty = m_step_dn(x, resp, previous=params, std_floor=std_floor,
                                        equal_variance=equal_variance, sample_weight=sample_weight)
     return ll, new, collapsed, empty
 
@@ -38,7 +38,7 @@ def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, sample
     As :func:`gmmderive._fused.sufficient_statistics` (``max_threads`` is ignored: NumPy runs
     on one thread), from the stored (D, N) responsibilities.
     """
-    resp, log_dens = _normalize_log_dn(_log_joint_dn(x, params))
+    resp, log_dens = normalize_log_dn(log_joint_dn(x, params))
     if sample_weight is not None:
         resp = resp * sample_weight
     dev = x - (params.means if centers is None else np.asarray(centers, dtype=np.float64))[:, np.newaxis]

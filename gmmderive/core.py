@@ -63,7 +63,7 @@ class DegenerateComponentWarning(UserWarning):
 # --------------------------------------------------------------------------
 
 
-def _log_joint_terms(params: GMMParams):
+def log_joint_terms(params: GMMParams):
     """(scale, const) per class, with log π_c + log N(x; μ_c, σ_c) = const_c - ((x - μ_c) · scale_c)²."""
     # (x - μ)² / (2σ²) = ((x - μ) · 1/(√2 σ))²: one scaling instead of two.
     scale = 1.0 / (np.sqrt(2.0) * params.stds)
@@ -75,18 +75,18 @@ def _log_joint_terms(params: GMMParams):
     return scale, const
 
 
-def _log_joint_dn(x: np.ndarray, params: GMMParams) -> np.ndarray:
+def log_joint_dn(x: np.ndarray, params: GMMParams) -> np.ndarray:
     """log π_c + log N(x^{[i]}; μ_c, σ_c) as a new C-contiguous (D, N) array."""
-    scale, const = _log_joint_terms(params)
+    scale, const = log_joint_terms(params)
     a = np.subtract(x[np.newaxis, :], params.means[:, np.newaxis])
     a *= scale[:, np.newaxis]
-    with np.errstate(over="ignore"):  # beyond ~1e154 σ the square is inf: caught in _normalize_log_dn
+    with np.errstate(over="ignore"):  # beyond ~1e154 σ the square is inf: caught in normalize_log_dn
         np.square(a, out=a)
     np.subtract(const[:, np.newaxis], a, out=a)
     return a
 
 
-def _normalize_log_dn(a: np.ndarray):
+def normalize_log_dn(a: np.ndarray):
     """Turn log ρ̃ (D, N) into ρ in place; return ρ and log Σ_d ρ̃_d per sample.
 
     Log-sum-exp: shifting every column by its maximum keeps the largest term
@@ -112,13 +112,13 @@ def _normalize_log_dn(a: np.ndarray):
     return a, total
 
 
-def _e_step_dn(x: np.ndarray, params: GMMParams):
+def e_step_dn(x: np.ndarray, params: GMMParams):
     """Responsibilities (D, N) and the log-likelihood, from one pass."""
-    resp, log_dens = _normalize_log_dn(_log_joint_dn(x, params))
+    resp, log_dens = normalize_log_dn(log_joint_dn(x, params))
     return resp, float(log_dens.sum())
 
 
-def _check_params(params) -> GMMParams:
+def check_params(params) -> GMMParams:
     if not isinstance(params, GMMParams):
         raise ValueError(f"params must be a GMMParams, got {type(params).__name__}")
     return params
@@ -140,7 +140,7 @@ def log_joint(x, params: GMMParams) -> np.ndarray:
         ``log π_c - log σ_c - ½ log 2π - (x^{[i]} - μ_c)² / (2σ_c²)``; ``-inf``
         in the column of a class with π_c = 0.
     """
-    return _log_joint_dn(check_data(x), _check_params(params)).T
+    return log_joint_dn(check_data(x), check_params(params)).T
 
 
 def unnormalized_responsibilities(x, params: GMMParams) -> np.ndarray:
@@ -179,7 +179,7 @@ def responsibilities(x, params: GMMParams) -> np.ndarray:
     ndarray, shape (N, D)
         Non-negative, each row summing to 1.
     """
-    resp, _ = _normalize_log_dn(_log_joint_dn(check_data(x), _check_params(params)))
+    resp, _ = normalize_log_dn(log_joint_dn(check_data(x), check_params(params)))
     return resp.T
 
 
@@ -211,7 +211,7 @@ def class_responsibilities(resp) -> np.ndarray:
 
 def log_density(x, params: GMMParams) -> np.ndarray:
     """Log of the mixture density ``log Σ_d π_d N(x^{[i]}; μ_d, σ_d)``, shape (N,)."""
-    _, log_dens = _normalize_log_dn(_log_joint_dn(check_data(x), _check_params(params)))
+    _, log_dens = normalize_log_dn(log_joint_dn(check_data(x), check_params(params)))
     return log_dens
 
 
@@ -266,7 +266,7 @@ def q_function(x, resp, params: GMMParams, *, include_constant: bool = True, sam
     A term with ρ_c^{[i]} = 0 counts 0 even where π_c = 0 (0 · log 0 = 0).
     """
     xs = check_data(x)
-    params = _check_params(params)
+    params = check_params(params)
     include_constant = check_bool(include_constant, "include_constant")
     r = check_responsibilities(resp, xs.size)
     if r.shape[1] != params.n_components:
@@ -277,7 +277,7 @@ def q_function(x, resp, params: GMMParams, *, include_constant: bool = True, sam
     w = check_sample_weight(sample_weight, xs.size)
     if w is not None:
         r = r * w[:, np.newaxis]
-    lj = _log_joint_dn(xs, params).T
+    lj = log_joint_dn(xs, params).T
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the error raised below
         terms = r * np.where(r > 0, lj, 0.0)
         q = float(terms.sum())
@@ -313,7 +313,7 @@ def lower_bound(x, resp, params: GMMParams) -> float:
 # --------------------------------------------------------------------------
 
 
-def _m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False, sample_weight=None):
+def m_step_dn(x, resp_dn, *, previous=None, std_floor=0.0, equal_variance=False, sample_weight=None):
     """M-step on (D, N) responsibilities; returns (params, collapsed, empty).
 
     The lecture's two passes (S24, then S29 about the μ_e just updated: never
@@ -407,12 +407,12 @@ def m_step(
         i = int(np.argmax(row_err))
         raise ValueError(f"every row of responsibilities must sum to 1; row {i} sums to {r[i].sum()!r}")
     if previous is not None:
-        previous = _check_params(previous)
+        previous = check_params(previous)
         if previous.n_components != r.shape[1]:
             raise ValueError(
                 f"previous has {previous.n_components} components, responsibilities have {r.shape[1]}"
             )
-    new, collapsed, empty = _m_step_dn(
+    new, collapsed, empty = m_step_dn(
         xs, r.T, previous=previous, std_floor=std_floor, equal_variance=equal_variance, sample_weight=w
     )
     warn_degenerate(collapsed, empty, std_floor)

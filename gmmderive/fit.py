@@ -6,7 +6,7 @@ EM stops when its parameters are within ``tol`` (default ``1e-8``) of the fixed 
 converges to: the largest error of a weight, or of a mean or standard deviation in units of
 the data's standard deviation, so ``tol`` means the same for data of any scale or size. The
 error is estimated from the size of the last step and EM's rate of convergence, and confirmed
-with the Jacobian of the EM map (:mod:`gmmderive._runs`). A small change of the
+with the Jacobian of the EM map (:mod:`gmmderive.em`). A small change of the
 log-likelihood (the rule of mixtools and, per sample, of scikit-learn) does not mean this
 where EM crawls: on overlapping components, parameters 10⁻³ from the maximum can change the
 log-likelihood by less than 10⁻⁸ per iteration. ``tol=0`` switches the rule off: then exactly
@@ -205,7 +205,7 @@ def fit(
     tol : float, default 1e-8
         Stop when θ is within ``tol`` of EM's fixed point: the largest error of
         a weight, or of a mean or σ in units of the data's standard deviation,
-        as estimated by the stopping rule (:mod:`gmmderive._runs`: the size of
+        as estimated by the stopping rule (:mod:`gmmderive.em`: the size of
         the last step over one minus EM's rate, confirmed with the Jacobian of
         M). ``0`` disables the rule: exactly ``max_iter`` evaluations run.
     n_init : int, optional

@@ -17,7 +17,7 @@ range of a float (a standard deviation above about 1e154 or below 1e-154) is a `
 
 When EM stops
 -------------
-By the univariate fit's rule (:mod:`gmmderive._runs`): EM stops when θ is within ``tol`` of the fixed
+By the univariate fit's rule (:mod:`gmmderive.em`): EM stops when θ is within ``tol`` of the fixed
 point θ* it converges to, in the largest error of a weight, of a mean in units of its column's
 standard deviation, or of an entry of the Cholesky factor of a covariance in those units. The
 cheap estimate s·r/(1 - r) (s the last step, r the ratio of the last two) is confirmed by the
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_data_nd, check_nonnegative_float, check_positive_int, check_seed
-from .core import LOG_2PI, _normalize_log_dn
+from .core import LOG_2PI, normalize_log_dn
 from .em import distance_to_limit
 from .options import DEFAULT_MAX_ITER, DEFAULT_TOL
 from .params import check_weights
@@ -44,9 +44,9 @@ from .result import ConvergenceWarning
 __all__ = ["MVFitResult", "MVGMMParams", "check_data_nd", "em_path", "fit", "floored_covariance",
            "initial_params", "log_joint", "log_likelihood", "m_step", "responsibilities"]
 
-#: No Jacobian check through a class this empty: log π would lose all precision (as in _runs).
+#: No Jacobian check through a class this empty: log π would lose all precision (as in gmmderive.em).
 _MIN_WEIGHT = 1e-200
-#: Relative step of the forward differences of the Jacobian of M (as in _runs).
+#: Relative step of the forward differences of the Jacobian of M (as in gmmderive.em).
 _DIFF_STEP = 1e-7
 #: The largest and smallest normal floats: a column's variance must lie between them.
 _HUGE, _TINY = float(np.finfo(np.float64).max), float(np.finfo(np.float64).tiny)
@@ -101,7 +101,7 @@ class MVGMMParams:
         return int(self.means.shape[1])
 
 
-def _log_joint_dn(X: np.ndarray, params: MVGMMParams) -> np.ndarray:
+def log_joint_dn(X: np.ndarray, params: MVGMMParams) -> np.ndarray:
     """log π_c + log N(x^{[i]}; μ_c, Σ_c), as a (D, N) array."""
     chol = np.linalg.cholesky(params.covariances)  # Σ_c = L_c L_c^T
     p = X.shape[1]
@@ -118,18 +118,18 @@ def _log_joint_dn(X: np.ndarray, params: MVGMMParams) -> np.ndarray:
 
 def log_joint(X, params: MVGMMParams) -> np.ndarray:
     """``log π_c + log N(x^{[i]}; μ_c, Σ_c)``, shape (N, D)."""
-    return _log_joint_dn(check_data_nd(X), params).T
+    return log_joint_dn(check_data_nd(X), params).T
 
 
 def responsibilities(X, params: MVGMMParams) -> np.ndarray:
     """Responsibilities ρ_c^{[i]}, shape (N, D), rows summing to 1 (log-sum-exp)."""
-    resp, _ = _normalize_log_dn(_log_joint_dn(check_data_nd(X), params))
+    resp, _ = normalize_log_dn(log_joint_dn(check_data_nd(X), params))
     return resp.T
 
 
 def log_likelihood(X, params: MVGMMParams) -> float:
     """``Σ_i log Σ_c π_c N(x^{[i]}; μ_c, Σ_c)``."""
-    _, log_dens = _normalize_log_dn(_log_joint_dn(check_data_nd(X), params))
+    _, log_dens = normalize_log_dn(log_joint_dn(check_data_nd(X), params))
     return float(log_dens.sum())
 
 
@@ -405,7 +405,7 @@ class _Path:
         # The start inside the bound the M-step keeps, so that no iteration can lower the likelihood.
         self.params = MVGMMParams(start.weights, start.means,
                                   np.array([floored_covariance(c, floor) for c in start.covariances]))
-        self.resp, ll = _normalize_log_dn(_log_joint_dn(Z, self.params))
+        self.resp, ll = normalize_log_dn(log_joint_dn(Z, self.params))
         self.history = [float(ll.sum())]
         self.n_iter = 0
 
@@ -413,14 +413,14 @@ class _Path:
         """One EM iteration: θ^{[k+1]} = M(θ^{[k]}); returns θ^{[k]}."""
         before = self.params
         self.params = _m_step(self.Z, self.resp.T, self.floor)
-        self.resp, ll = _normalize_log_dn(_log_joint_dn(self.Z, self.params))
+        self.resp, ll = normalize_log_dn(log_joint_dn(self.Z, self.params))
         self.history.append(float(ll.sum()))
         self.n_iter += 1
         return before
 
     def em_map(self, p: MVGMMParams) -> MVGMMParams:
         """M(p), off the path (the Jacobian's evaluations)."""
-        resp, _ = _normalize_log_dn(_log_joint_dn(self.Z, p))
+        resp, _ = normalize_log_dn(log_joint_dn(self.Z, p))
         return _m_step(self.Z, resp.T, self.floor)
 
     def run(self, max_iter: int, tol: float):
@@ -494,7 +494,7 @@ def _check_fixed_point(path: _Path, p: MVGMMParams):
             continue
         try:
             mq = path.em_map(q)
-        except ValueError:  # a class emptied: log π has no derivative here (as in _runs)
+        except ValueError:  # a class emptied: log π has no derivative here (as in gmmderive.em)
             return _step_size(p, mp), 0.0
         if mq.weights.min() < _MIN_WEIGHT:
             return _step_size(p, mp), 0.0

@@ -47,7 +47,7 @@ class FitResult:
         Whether the stopping rule was met before ``max_iter`` (θ within ``tol``
         of EM's fixed point) and the fixed point is a maximum: the Hessian of the
         log-likelihood is negative definite, ``max_eigenvalue < -1e-6``
-        (``gmmderive._runs.HESSIAN_TOL``). A run that stops at a saddle is
+        (``gmmderive.certificate.HESSIAN_TOL``). A run that stops at a saddle is
         restarted along the eigenvector of the largest eigenvalue (both signs, the
         better kept; at most 3 times) before it is reported not converged. A
         degenerate fit with an emptied class is not checked (no log-ratio of a

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_data
-from .core import _check_params, _log_joint_dn, _normalize_log_dn, m_step
+from .core import check_params, log_joint_dn, m_step, normalize_log_dn
 from .params import GMMParams
 
 
@@ -25,9 +25,9 @@ def e_step_without_weights(x, params: GMMParams) -> np.ndarray:
 
     Wrong unless all weights are equal. Shape (N, D).
     """
-    params = _check_params(params)
+    params = check_params(params)
     equal = GMMParams(np.full(params.n_components, 1.0 / params.n_components), params.means, params.stds)
-    resp, _ = _normalize_log_dn(_log_joint_dn(check_data(x), equal))
+    resp, _ = normalize_log_dn(log_joint_dn(check_data(x), equal))
     return resp.T
 
 

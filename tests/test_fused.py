@@ -9,7 +9,7 @@ nb = pytest.importorskip("numba", reason="the fused pass needs numba (GMMDERIVE_
 
 import gmmderive as g  # noqa: E402 (after the skip: _fused imports numba)
 from gmmderive import _fused, mstep  # noqa: E402
-from gmmderive.core import _m_step_dn  # noqa: E402
+from gmmderive.core import m_step_dn  # noqa: E402
 
 # --------------------------------------------------------------------------
 # The exponential
@@ -135,7 +135,7 @@ def test_a_class_of_weight_zero_gets_no_responsibility():
 def test_em_iteration_is_e_step_then_m_step(n, d, equal_variance):
     x, params = _data_and_params(n, d, seed=2)
     ll, new, collapsed, empty = _fused.em_iteration(x, params, equal_variance=equal_variance)
-    ref, ref_collapsed, ref_empty = _m_step_dn(x, g.e_step(x, params).T, previous=params,
+    ref, ref_collapsed, ref_empty = m_step_dn(x, g.e_step(x, params).T, previous=params,
                                                equal_variance=equal_variance)
     np.testing.assert_allclose(ll, g.log_likelihood(x, params), rtol=1e-13)
     np.testing.assert_allclose(new.weights, ref.weights, rtol=1e-12, atol=1e-300)
@@ -148,7 +148,7 @@ def test_empty_class_and_floor_as_in_m_step():
     x = np.concatenate([np.zeros(50), np.random.default_rng(3).normal(10.0, 1.0, 500)])
     params = g.GMMParams([0.3, 0.4, 0.3], [0.0, 10.0, 1e4], [1.0, 1.0, 1.0])  # class 2: far away
     ll, new, collapsed, empty = _fused.em_iteration(x, params, std_floor=0.01)
-    ref, ref_collapsed, ref_empty = _m_step_dn(x, g.e_step(x, params).T, previous=params, std_floor=0.01)
+    ref, ref_collapsed, ref_empty = m_step_dn(x, g.e_step(x, params).T, previous=params, std_floor=0.01)
     assert list(empty) == [False, False, True] and (empty == ref_empty).all()
     assert list(collapsed) == [True, False, False] and (collapsed == ref_collapsed).all()
     np.testing.assert_allclose(new.means, ref.means, rtol=1e-12, atol=1e-12)

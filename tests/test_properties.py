@@ -110,13 +110,13 @@ def data_and_params(draw):
 def test_fused_iteration_equals_e_step_then_m_step(case):
     # fit's one-pass iteration (gmmderive._fused) against the lecture's functions, far and near.
     _fused = pytest.importorskip("gmmderive._fused", reason="the fused pass needs numba")
-    from gmmderive.core import _e_step_dn, _m_step_dn
+    from gmmderive.core import e_step_dn, m_step_dn
 
     x, params = case
     floor = 1e-6 * float(x.std())  # fit's default floor: a component may sit on one point
     ll, new, collapsed, empty = _fused.em_iteration(x, params, std_floor=floor)
-    resp, ll_ref = _e_step_dn(x, params)
-    ref, ref_collapsed, ref_empty = _m_step_dn(x, resp, previous=params, std_floor=floor)
+    resp, ll_ref = e_step_dn(x, params)
+    ref, ref_collapsed, ref_empty = m_step_dn(x, resp, previous=params, std_floor=floor)
     np.testing.assert_allclose(ll, ll_ref, rtol=1e-12)
     assert (empty == ref_empty).all() and (collapsed == ref_collapsed).all()
     scale = float(np.ptp(x))
