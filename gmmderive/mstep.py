@@ -45,6 +45,11 @@ def class_means(gamma, s1, centers=0.0, empty_below=EMPTY_CLASS_MASS):
     return centers + s1 / safe_mass(gamma, empty_below)
 
 
+def sq_dev_about_new_means(s1, s2, safe):
+    """Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S2_e - S1_e² / γ_e (F2), with μ_e = c_e + S1_e / γ_e."""
+    return s2 - s1 * s1 / safe
+
+
 def m_step_arrays(total, gamma, s1, s2, centers, previous_means, previous_stds, *, std_floor=0.0,
                   equal_variance=False, empty_below=EMPTY_CLASS_MASS):
     """The M-step from the statistics, for one or many parameter sets (arrays of shape (..., D)).
@@ -60,7 +65,7 @@ def m_step_arrays(total, gamma, s1, s2, centers, previous_means, previous_stds, 
     empty = gamma < empty_below
     safe = safe_mass(gamma, empty_below)
     means = class_means(gamma, s1, centers, empty_below)
-    sq_dev = np.maximum(s2 - s1 * s1 / safe, 0.0)  # Σ_i ρ (x - μ_e)² with the μ_e just updated (F2, S29)
+    sq_dev = np.maximum(sq_dev_about_new_means(s1, s2, safe), 0.0)  # with the μ_e just updated (S29)
     if equal_variance:
         # one σ for all classes: σ² = Σ_e Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² / W
         pooled = np.sqrt(np.where(empty, 0.0, sq_dev).sum(axis=-1, keepdims=True) / total)
@@ -121,8 +126,7 @@ def em_update(sums_about, params: GMMParams, total, *, std_floor=0.0, equal_vari
     ``sums_about(params.means)`` already computed (the batched pre-runs compute many at once).
     """
     ll, gamma, s1, s2 = sums_about(params.means) if sums is None else sums
-    safe = safe_mass(gamma)
-    sq_dev = s2 - s1 * s1 / safe
+    sq_dev = sq_dev_about_new_means(s1, s2, safe_mass(gamma))
     if np.any(~(gamma < EMPTY_CLASS_MASS) & (sq_dev < RECENTRE_BELOW * s2)):
         centers = class_means(gamma, s1, params.means)
         _, _, s1, s2 = sums_about(centers)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ._validation import check_data
 from .core import check_params, log_joint_dn, m_step, normalize_log_dn
+from .mstep import m_step_arrays
 from .params import GMMParams
 
 
@@ -41,5 +42,8 @@ def m_step_with_old_mean(x, resp, previous: GMMParams) -> GMMParams:
     new = m_step(xs, resp, previous=previous)
     r = np.asarray(resp, dtype=float)
     gamma = r.sum(axis=0)
-    var = np.einsum("nd,nd->d", r, (xs[:, None] - previous.means[None, :]) ** 2) / gamma
-    return GMMParams(new.weights, new.means, np.sqrt(var))
+    s2_old = np.einsum("nd,nd->d", r, (xs[:, None] - previous.means[None, :]) ** 2)
+    # the M-step's σ from S2 about the old means without F2's correction S1²/γ (as if S1 were 0)
+    _, _, stds, _, _ = m_step_arrays(xs.size, gamma, np.zeros_like(gamma), s2_old, new.means, previous.means,
+                                     previous.stds)
+    return GMMParams(new.weights, new.means, stds)
