@@ -196,6 +196,16 @@ def test_messages_use_the_lectures_letters(make):
     assert not re.search(r"_[a-z]\b|Dummy", proof.message)
 
 
+@pytest.mark.parametrize("sid,wrong", [
+    ("H3", lambda s: 2 * s.rhs), ("U1", lambda s: sp.Matrix([1, 0, 0])), ("M3", lambda s: gamma[e] / D),
+    ("X9.1", lambda s: 2 * s.rhs),
+])
+def test_a_procedures_message_is_in_the_lectures_notation(sid, wrong):
+    step = gs.step(sid)
+    message = _rejected(step.with_rhs(wrong(step))).message
+    assert "$" in message and not re.search(r"rho\[|gamma\[|\bpi\[|Sum\(|_[a-z]\b", message), message
+
+
 # -- 5. verify prints both checkers' verdicts ---------------------------------------------------
 
 

@@ -6,7 +6,11 @@
 
 Each :class:`Step` has an id, chapter, name, both sides as SymPy
 expressions, its hypotheses, a justification, and ``check()``/``prove()``.
-:func:`verify` proves them all (``python -m gmmderive verify``).
+:func:`verify` proves them all (``python -m gmmderive verify``); ``python -m
+gmmderive.symbolic`` prints each step's verdict beside the numeric second checker's
+(:func:`report`). The steps are defined one module per part of the lecture (``model``,
+``ch04_joint``, ... ``ch20_two_dimensions``, ``exercises``, ``weighted``, ``rate``);
+:mod:`~gmmderive.symbolic.derivation` is their catalogue.
 """
 
 from __future__ import annotations

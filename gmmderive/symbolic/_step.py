@@ -21,6 +21,12 @@ Proof kinds, strongest first:
   every sum, with exact symbolic values.
 
 A floating-point comparison never counts as a proof.
+
+What a passed step's verdict says (:attr:`Proof.verdict`): "proven" for a proof with
+content; "by definition" for a step that names an expression (``Step.definition``);
+"identical after evaluation" when SymPy's own evaluation makes the two sides one expression;
+"restates ..." when the step's hypotheses alone, without a tactic, close it. A reader's claim
+also names the declared signs and the divisions it relies on ("proven, assuming γ_c > 0").
 """
 
 from __future__ import annotations

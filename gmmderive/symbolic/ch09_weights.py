@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ._printing import latex
 from ._step import Hypothesis, Step, by_chain, by_differentiation, by_procedure, by_rewriting, by_solving
 from ._symbols import I, N, Q_hat, c, class_sum, d, e, gamma, i, lam, pi, rho, sample_sum
 from ._tactics import constant_sums, instantiate, is_zero, sift, split_sums, swap_sums
@@ -155,7 +156,7 @@ def _m3_method(step):
             claimed = instantiate(GAMMA.rewrite(step.rhs), n, dd, e=k)
             found = weights[k].subs(gammas)
             if sp.simplify((found - claimed).subs(rows)) != 0:
-                return False, (), f"N={n}, D={dd}: π_{k} = {found} differs from the claim"
+                return False, (), f"N={n}, D={dd}: $\\pi_{k} = {latex(found)}$ differs from the claim"
     sz = ", ".join(f"(N={n}, D={dd})" for n, dd in sizes)
     return True, (), rf"Eliminating $\pi_{{D-1}}$ and solving $\nabla = 0$ gives $\gamma_e/N$ for every class $e$ (the last one from the constraint), exactly, for {sz}."
 

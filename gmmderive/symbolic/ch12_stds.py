@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ._printing import latex
 from ._step import Step, by_differentiation, by_procedure, by_rewriting, by_solving
 from ._symbols import Q_hat, e, gamma, i, mu, rho, sample_sum, sigma, x
 from ._tactics import canonical, is_zero, reduce, sift, split_sums
@@ -115,7 +116,7 @@ def _sigma_global_method(step):
         return False, work, "no unique interior maximum"
     left = reduce(roots[0].xreplace({big_s: scatter}) - step.rhs)
     if left != 0:
-        return False, work, f"the maximizer differs from the claim by ${sp.latex(left)}$"
+        return False, work, f"the maximizer differs from the claim by ${latex(left)}$"
     return True, work, (r"One stationary point on $(0, \infty)$ and $\hat Q \to -\infty$ at both ends: "
                         r"the stationary point is the global maximum in $\sigma_e$ (Q is not concave in $\sigma_e$, "
                         r"so the Hessian of H1 alone shows only a local one).")

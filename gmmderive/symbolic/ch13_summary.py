@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ._printing import latex
 from ._step import USES_LHS, Step, by_procedure, by_rewriting
 from ._symbols import N, Q_hat, e, gamma, i, lam, mu, pi, rho, sample_sum, sigma, x
 from ._tactics import reduce, split_sums
@@ -30,7 +31,7 @@ def _updates_method(step):
     left = reduce(values - step.rhs)  # the kernel has checked that the shapes agree
     work = [("SymPy's simplification of the three derivatives at the updates", left + step.rhs)]
     ok = all(v == 0 for v in left)
-    return ok, work, "" if ok else f"an update does not make its derivative vanish: {left}"
+    return ok, work, "" if ok else f"an update does not make its derivative vanish: ${latex(left)}$"
 
 
 U1 = Step(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ._printing import latex
 from ._step import Step, by_procedure, by_rewriting, by_solving
 from ._symbols import D, I, N, X, c, class_sum, d, e, gamma, i, lam, mu, pi, rho, sample_sum, sigma, x, z
 from ._tactics import constant_sums, expand_logs, is_zero, reduce, sift, split_sums, split_sums_keep_squares, swap_sums
@@ -155,7 +156,7 @@ def _toy_lagrange(step):
         return False, work, f"SymPy finds {len(sol)} stationary points"
     left = reduce(sp.Matrix([sol[0][_u], sol[0][_v], sol[0][_lam]]) - step.rhs)  # shapes checked by the kernel
     ok = all(v == 0 for v in left)
-    return ok, work, "" if ok else f"the Lagrange solution differs from the claim by ${sp.latex(left)}$"
+    return ok, work, "" if ok else f"the Lagrange solution differs from the claim by ${latex(left)}$"
 
 
 X9_1 = Step(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ._printing import latex
 from ._step import (
     PRIVATE_FUNCTIONS,
     Hypothesis,
@@ -274,7 +275,7 @@ def _repetition_method(step):
             return False, (), f"N={n}, D={dd}: a sum or a copy index was left unexpanded"
         difference = sp.expand(left - right, deep=False)  # the logs are the same on both sides
         if difference != 0:
-            return False, (), f"N={n}, D={dd}, w = {weights}: the two sides differ by ${sp.latex(difference)}$"
+            return False, (), f"N={n}, D={dd}, w = {weights}: the two sides differ by ${latex(difference)}$"
     sizes = ", ".join(f"N={n}, D={dd} with w = {weights} ({sum(weights)} repeated samples)" for n, dd, weights in REPEAT_SIZES)
     kept = r" (the log-density of one value, $\log p(x; \theta)$, kept as one term $\ell(x)$)" if lhs.has(_ell) else ""
     return True, (), rf"Both sides expanded, with exact symbolic values{kept}, for {sizes}: equal."
