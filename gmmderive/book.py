@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 __all__ = ["glue", "shown"]
 
@@ -83,10 +84,7 @@ def glue(name: str, value, fmt: str | None = None, *, bound: float | None = None
 
     text = shown(value, fmt, bound=bound)
     myst_glue(name, text, display=False)
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - myst-nb depends on IPython
-        return
-    shell = get_ipython()
+    ipython = sys.modules.get("IPython")  # loaded in a kernel; not a dependency of its own
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is not None:
         shell.user_ns[name] = text
