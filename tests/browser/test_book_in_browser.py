@@ -133,6 +133,16 @@ _READER_CHECK = r"""(stepIds) => {
     if (pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
       problems.push('code wider than its box: ' + pre.textContent.slice(0, 50));
   }
+  // bookkeeping out of sight (#27): no glue call in visible code, no empty output box, one
+  // printed result in one box
+  const glued = Array.from(main.querySelectorAll('.cell_input pre')).filter(p => /\bglue\(/.test(p.textContent));
+  if (glued.length) problems.push(glued.length + ' visible cells call glue');
+  const empty = Array.from(main.querySelectorAll('.cell_output')).filter(o => !o.textContent.trim()
+                                                                        && !o.querySelector('img, svg, mjx-container'));
+  if (empty.length) problems.push(empty.length + ' empty output boxes');
+  const split = Array.from(main.querySelectorAll('.cell_output'))
+                     .filter(o => o.querySelectorAll(':scope > .output.stream').length > 1);
+  if (split.length) problems.push(split.length + ' printed results split into several boxes');
   const errors = main.querySelectorAll('mjx-merror, [data-mjx-error]').length;
   if (errors) problems.push(errors + ' MathJax errors (bad TeX)');
   const copy = main.cloneNode(true);
@@ -313,9 +323,16 @@ def test_the_reader_check_catches_an_overlong_equation(server, browser):
         pre.className = 'highlight';
         pre.innerHTML = '<pre>' + 'x'.repeat(150) + '</pre>';
         main.appendChild(pre);
+        // before #27: a visible glue call, an empty output box, a print split in two boxes
+        const cell = document.createElement('div');
+        cell.innerHTML = '<div class="cell_input"><pre>glue("ch7_n", n)</pre></div>'
+            + '<div class="cell_output"></div>'
+            + '<div class="cell_output"><div class="output stream">a</div><div class="output stream">b</div></div>';
+        main.appendChild(cell);
     }""")
     problems = " | ".join(tab.evaluate(_READER_CHECK, _step_ids()))
-    for expected in ("raw TeX outside math", "duplicate ids", "not linked: chapter 9", "code wider than its box"):
+    for expected in ("raw TeX outside math", "duplicate ids", "not linked: chapter 9", "code wider than its box",
+                     "1 visible cells call glue", "1 empty output boxes", "1 printed results split"):
         assert expected in problems, problems
     tab.close()
 
