@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BOOK_HTML := _build/html/index.html
 BINDER := .binder-check
 
-.PHONY: book test lint test-floors test-without-numba mutation notebooks nbval book-strict browser binder-check verify bench clean
+.PHONY: book test lint test-floors test-without-numba mutation notebooks nbval book-strict browser binder-check verify bench bench-defaults clean
 
 # pyproject.toml's requires-python: an older Python gets one line that says so, not pip's resolver.
 define check_python
@@ -163,6 +163,12 @@ verify: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_em.py
+
+# Default against default (#26): gmmderive.fit(x, D) beside scikit-learn's, mclust's and mixtools'
+# defaults (the R peers where installed: apt-get install r-cran-mclust r-cran-mixtools), N up to
+# 1e5; benchmarks/README.md has the full table's command.
+bench-defaults: $(STAMP)
+	$(BIN)/python benchmarks/bench_defaults.py --quick
 
 clean:
 	rm -rf _build .pytest_cache $(BINDER) $(FLOORS)
