@@ -40,9 +40,10 @@ def safe_mass(gamma, empty_below=EMPTY_CLASS_MASS):
     return np.where(gamma < empty_below, 1.0, gamma)
 
 
-def class_means(gamma, s1, centers=0.0, empty_below=EMPTY_CLASS_MASS):
-    """μ_e = c_e + S1_e / γ_e (S24, F1) from S1 about ``centers`` (an empty class: c_e + S1_e)."""
-    return centers + s1 / safe_mass(gamma, empty_below)
+def class_means(gamma, s1, centers=0.0, empty_below=EMPTY_CLASS_MASS, safe=None):
+    """μ_e = c_e + S1_e / γ_e (S24, F1) from S1 about ``centers`` (an empty class: c_e + S1_e);
+    ``safe`` is :func:`safe_mass` of γ if the caller has it."""
+    return centers + s1 / (safe_mass(gamma, empty_below) if safe is None else safe)
 
 
 def sq_dev_about_new_means(s1, s2, safe):
@@ -63,8 +64,8 @@ def m_step_arrays(total, gamma, s1, s2, centers, previous_means, previous_stds, 
     (the hard assignments of a start, whose groups are never empty, of any weight).
     """
     empty = gamma < empty_below
-    safe = safe_mass(gamma, empty_below)
-    means = class_means(gamma, s1, centers, empty_below)
+    safe = np.where(empty, 1.0, gamma)  # safe_mass
+    means = class_means(gamma, s1, centers, safe=safe)
     sq_dev = np.maximum(sq_dev_about_new_means(s1, s2, safe), 0.0)  # with the μ_e just updated (S29)
     if equal_variance:
         # one σ for all classes: σ² = Σ_e Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² / W
@@ -90,10 +91,8 @@ def m_step_from_sums(total, gamma, s1, s2, centers, previous=None, *, std_floor=
     Without ``previous`` an empty class is an error (its mean is undefined); so is a σ that
     collapsed to below the smallest float (no floor held it).
     """
-    gamma = np.asarray(gamma, dtype=np.float64)
-    empty = gamma < EMPTY_CLASS_MASS
-    if empty.any() and previous is None:
-        c = int(np.flatnonzero(empty)[0])
+    if previous is None and (gamma < EMPTY_CLASS_MASS).any():
+        c = int(np.flatnonzero(gamma < EMPTY_CLASS_MASS)[0])
         raise ValueError(
             f"class {c} has no responsibility mass (γ_{c} = {gamma[c]:.3g}): "
             "its mean is undefined; pass previous=... to keep its old parameters"
@@ -105,7 +104,7 @@ def m_step_from_sums(total, gamma, s1, s2, centers, previous=None, *, std_floor=
         c = int(np.flatnonzero(~(stds >= MIN_STD))[0])
         raise ValueError(f"component {c} collapsed onto a single value (σ = {stds[c]:.3g}) and std_floor = "
                          f"{std_floor:g} does not hold it; use std_floor > 0 (the default is 1e-6 of the spread)")
-    return GMMParams._trusted(weights, np.array(means, dtype=np.float64), np.array(stds)), collapsed, empty
+    return GMMParams._trusted(weights, np.array(means, dtype=np.float64), stds), collapsed, empty
 
 
 def two_pass_m_step(total, gamma, sum_x, sq_dev_about, previous=None, *, std_floor=0.0, equal_variance=False):

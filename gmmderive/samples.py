@@ -86,10 +86,12 @@ class InMemorySamples:
     weight_exponent: int = 0  # the weights given are the weights here times 2^weight_exponent
     batch_size: int = BATCH_SIZE  # pre-runs in one array while K·D·N is at most this
     total_weight: float = field(init=False)
+    engine: object = field(init=False, repr=False)  # fit's engine (gmmderive._engine), chosen once
 
     def __post_init__(self):
         w = self.sample_weight
         object.__setattr__(self, "total_weight", self.z.size if w is None else float(w.sum()))
+        object.__setattr__(self, "engine", engine())
 
     @property
     def size(self) -> int:
@@ -97,12 +99,12 @@ class InMemorySamples:
 
     def sums(self, params_list, centers_list=None) -> np.ndarray:
         centers_list = [None] * len(params_list) if centers_list is None else centers_list
-        eng = engine()
-        return np.array([_as_rows(eng.sufficient_statistics(self.z, p, centers=c, sample_weight=self.sample_weight))
+        w = self.sample_weight
+        return np.array([_as_rows(self.engine.sufficient_statistics(self.z, p, centers=c, sample_weight=w))
                          for p, c in zip(params_list, centers_list)])
 
     def em_iteration(self, params: GMMParams, *, std_floor: float, equal_variance: bool):
-        return engine().em_iteration(self.z, params, std_floor=std_floor, equal_variance=equal_variance,
+        return self.engine.em_iteration(self.z, params, std_floor=std_floor, equal_variance=equal_variance,
                                      sample_weight=self.sample_weight)
 
     def pre_runs(self, starts, n_iter: int, *, std_floor: float, equal_variance: bool) -> list[Run]:
@@ -115,8 +117,8 @@ class InMemorySamples:
 
     def final_pass(self, params: GMMParams, keep_resp: bool):
         if keep_resp:  # the last pass writes ρ
-            return engine().log_likelihood_and_responsibilities(self.z, params, self.sample_weight)
-        return engine().sufficient_statistics(self.z, params, sample_weight=self.sample_weight)[0], None
+            return self.engine.log_likelihood_and_responsibilities(self.z, params, self.sample_weight)
+        return self.engine.sufficient_statistics(self.z, params, sample_weight=self.sample_weight)[0], None
 
     def hessian_sums(self, params: GMMParams, equal_variance: bool):
         return score_and_hessian_sums(self.z, params, self.sample_weight, equal_variance)
@@ -125,7 +127,7 @@ class InMemorySamples:
         """(N, D) ρ of every sample given, columns in ``order``; ``resp`` (D, N) if a run kept it."""
         if resp is None or not self.keeps_resp:  # also the samples removed by a zero weight, or merged
             z = self.z if self.keeps_resp else self.frame.to_z(self.x_all)
-            resp = engine().log_likelihood_and_responsibilities(z, params)[1]
+            resp = self.engine.log_likelihood_and_responsibilities(z, params)[1]
         return (resp if np.array_equal(order, np.arange(order.size)) else resp[order]).T
 
 
