@@ -86,12 +86,23 @@ class InMemorySamples:
     weight_exponent: int = 0  # the weights given are the weights here times 2^weight_exponent
     batch_size: int = BATCH_SIZE  # pre-runs in one array while K·D·N is at most this
     total_weight: float = field(init=False)
-    engine: object = field(init=False, repr=False)  # fit's engine (gmmderive._engine), chosen once
 
     def __post_init__(self):
         w = self.sample_weight
         object.__setattr__(self, "total_weight", self.z.size if w is None else float(w.sum()))
-        object.__setattr__(self, "engine", engine())
+
+    @property
+    def engine(self):
+        """fit's engine (:func:`gmmderive._engine.engine`), chosen at the first pass and kept.
+
+        Not in ``__post_init__``: the first choice may warn (no numba), and the warning points
+        at the first frame outside gmmderive, which dataclass's generated ``__init__`` would be.
+        """
+        eng = self.__dict__.get("_engine")
+        if eng is None:
+            eng = engine()
+            object.__setattr__(self, "_engine", eng)
+        return eng
 
     @property
     def size(self) -> int:
