@@ -230,7 +230,11 @@ _NARROW_CHECK = r"""() => {
       shrunk.push(`${img.src.split('/').pop()} at ${share}%`);
     }
   }
-  return {cut, numbers, wide: wide ? document.documentElement.scrollWidth : 0, inline, shrunk};
+  // every column of a table in view (the notation's MML column was hidden)
+  const tables = Array.from(document.querySelectorAll('main article table'))
+                      .filter(t => t.offsetParent !== null && t.scrollWidth > t.clientWidth + 1)
+                      .map(t => (t.querySelector('th, td') || t).textContent.trim().slice(0, 30));
+  return {cut, numbers, wide: wide ? document.documentElement.scrollWidth : 0, inline, shrunk, tables};
 }"""
 
 
@@ -290,6 +294,7 @@ def test_page_as_a_reader_sees_it(page, server, browser):
     assert not phone["wide"], f"{page} at {NARROW} px: the page is {phone['wide']} px wide"
     assert not phone["inline"], f"{page} at {NARROW} px: inline formulas cut off: {phone['inline']}"
     assert not phone["shrunk"], f"{page} at {NARROW} px: figures shrunk below half their size: {phone['shrunk']}"
+    assert not phone["tables"], f"{page} at {NARROW} px: tables with columns out of view: {phone['tables']}"
     assert not errors, f"{page}: JavaScript errors: {errors}"
     assert not failed, f"{page}: requests that failed: {failed}"
 
@@ -344,7 +349,7 @@ def test_the_phone_check_catches_a_number_over_its_equation(server, browser):
     if not (HTML / page).exists():
         _unavailable(f"no {page} in the built book")
     tab = _open(browser, server, page, NARROW)
-    assert tab.evaluate(_NARROW_CHECK) == {"cut": [], "numbers": [], "wide": 0, "inline": [], "shrunk": []}
+    assert tab.evaluate(_NARROW_CHECK) == {"cut": [], "numbers": [], "wide": 0, "inline": [], "shrunk": [], "tables": []}
     tab.add_style_tag(content="""
         div.math:has(> span.eqno) { display: block !important; padding-right: 0 !important; }
         div.math > span.eqno { position: absolute !important; right: 0; top: 50%; margin: 0 !important; }
@@ -364,11 +369,14 @@ def test_the_phone_check_catches_a_number_over_its_equation(server, browser):
         const p = document.createElement('p');
         p.textContent = 'A long one: \\(' + tex + '\\).';
         document.querySelector('main article p').after(p);
+        const table = document.createElement('table');  // a column out of view
+        table.innerHTML = '<tr><td>wide</td><td>' + 'x'.repeat(120) + '</td></tr>';
+        p.after(table);
         return MathJax.typesetPromise([p]);
     }""", long_fraction)
     phone = tab.evaluate(_NARROW_CHECK)
     tab.close()
-    assert phone["shrunk"] and phone["inline"], phone
+    assert phone["shrunk"] and phone["inline"] and phone["tables"], phone
 
 
 @pytest.mark.parametrize("page", pages() or ["(no built book)"])
