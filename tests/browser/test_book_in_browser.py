@@ -349,7 +349,8 @@ def test_the_phone_check_catches_a_number_over_its_equation(server, browser):
     if not (HTML / page).exists():
         _unavailable(f"no {page} in the built book")
     tab = _open(browser, server, page, NARROW)
-    assert tab.evaluate(_NARROW_CHECK) == {"cut": [], "numbers": [], "wide": 0, "inline": [], "shrunk": [], "tables": []}
+    clean = {"cut": [], "numbers": [], "wide": 0, "inline": [], "shrunk": [], "tables": []}
+    assert tab.evaluate(_NARROW_CHECK) == clean
     tab.add_style_tag(content="""
         div.math:has(> span.eqno) { display: block !important; padding-right: 0 !important; }
         div.math > span.eqno { position: absolute !important; right: 0; top: 50%; margin: 0 !important; }
