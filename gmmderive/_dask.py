@@ -37,7 +37,7 @@ import numpy as np
 from . import weights as sw
 from ._engine import engine
 from ._hessian import n_free, score_and_hessian_sums
-from ._validation import check_dtype, check_sample_weight
+from ._validation import NOTHING_TO_FIT, check_dtype, check_sample_weight, first_bad_weight, weight_error
 from .em import Run, short_runs
 from .frame import Frame, power_of_two_below, times_power_of_two
 from .mstep import em_update
@@ -71,14 +71,10 @@ def _check_chunk(xc, wc, d, offset):
         return out
     if wc is not None:
         wc = np.asarray(wc, dtype=np.float64)
-        bad = ~np.isfinite(wc)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            out.update(bad_w=int(bad.sum()), first_bad_w=(offset + i, float(wc[i])))
-            return out
-        if (wc < 0).any():
-            i = int(np.flatnonzero(wc < 0)[0])
-            out.update(neg_w=1, first_neg_w=(offset + i, float(wc[i])))
+        bad = first_bad_weight(wc)
+        if bad is not None:  # the chunk's first non-finite weight, else its first negative one
+            kind, i, v = bad
+            out.update({"bad_w" if kind == "nan" else "neg_w": (kind, offset + i, v)})
             return out
         out["max_w"] = float(wc.max()) if wc.size else 0.0
         positive = wc[wc > 0]
@@ -272,15 +268,13 @@ def scan(data: DaskData, n_components: int) -> DaskData:
     if bad_x:
         i, v = next(c["first_bad_x"] for c in checks if c["bad_x"])
         raise ValueError(f"x contains {bad_x} non-finite value(s) (NaN or ±inf); the first is {v!r} at index {i}")
-    if any(c["bad_w"] for c in checks):
-        i, v = next(c["first_bad_w"] for c in checks if c["bad_w"])
-        raise ValueError(f"sample_weight contains NaN or ±inf (the first at index {i}: {v!r})")
-    if any(c["neg_w"] for c in checks):
-        i, v = next(c["first_neg_w"] for c in checks if c["neg_w"])
-        raise ValueError(f"sample_weight must be >= 0; weight {i} is {v!r}")
+    for key in ("bad_w", "neg_w"):  # a non-finite weight anywhere first, as in memory
+        bad = next((c[key] for c in checks if c[key]), None)
+        if bad is not None:
+            raise weight_error(*bad)
     kept = [c for c in checks if c["n_kept"]]
     if not kept:
-        raise ValueError("sample_weight is 0 for every sample: nothing to fit")
+        raise ValueError(NOTHING_TO_FIT)
     distinct = np.unique(np.concatenate([c["distinct"] for c in kept]))[:n_distinct]
     if data.w is not None:  # the largest weight below 1, exactly as in memory (gmmderive.weights.scale)
         e = sw.exponent(max(c["max_w"] for c in checks))

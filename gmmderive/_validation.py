@@ -146,18 +146,39 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
         raise ValueError(f"sample_weight must be 1-D (one weight per sample), got shape {w.shape}")
     if w.size != n_samples:
         raise ValueError(f"sample_weight has {w.size} weights for {n_samples} samples")
-    bad = ~np.isfinite(w)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"sample_weight contains NaN or ±inf (the first at index {i}: {float(w[i])!r})")
-    if (w < 0).any():
-        i = int(np.flatnonzero(w < 0)[0])
-        raise ValueError(f"sample_weight must be >= 0; weight {i} is {float(w[i])!r}")
+    bad = first_bad_weight(w)
+    if bad is not None:
+        raise weight_error(*bad)
     if not (w > 0).any():
-        raise ValueError("sample_weight is 0 for every sample: nothing to fit")
+        raise ValueError(NOTHING_TO_FIT)
     with np.errstate(over="ignore"):  # an overflow is the error below, not a RuntimeWarning
         check_total_weight(float(w.sum()))
     return w
+
+
+#: Every weight is 0 (in memory, or in every chunk of a Dask array).
+NOTHING_TO_FIT = "sample_weight is 0 for every sample: nothing to fit"
+
+
+def first_bad_weight(w: np.ndarray):
+    """``(kind, index, value)`` of the first weight that is not finite (kind ``"nan"``), else of the
+    first negative one (``"negative"``); None if every weight is finite and >= 0. The one rule
+    for weights, in memory (:func:`check_sample_weight`) and chunk by chunk (:mod:`gmmderive._dask`)."""
+    bad = ~np.isfinite(w)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        return "nan", i, float(w[i])
+    if (w < 0).any():
+        i = int(np.flatnonzero(w < 0)[0])
+        return "negative", i, float(w[i])
+    return None
+
+
+def weight_error(kind: str, index: int, value: float) -> ValueError:
+    """The error for a bad weight found by :func:`first_bad_weight` (``index`` in all of the data)."""
+    if kind == "nan":
+        return ValueError(f"sample_weight contains NaN or ±inf (the first at index {index}: {value!r})")
+    return ValueError(f"sample_weight must be >= 0; weight {index} is {value!r}")
 
 
 def check_total_weight(total: float) -> None:
