@@ -14,7 +14,8 @@ After running, every Markdown cell gets the results of its inline expressions
 (``user_expressions``): JupyterLab shows the numbers on opening, before anything runs. They are
 the notebook's glue records (``gmmderive.book.glue``), the same text the HTML book shows.
 
-``--refresh`` does both without running the notebooks (after editing prose only).
+``--refresh`` does both without running the notebooks (after editing prose only). Last, the
+chapters' Colab copies in colab/ are made again (tools/colab_notebooks.py).
 """
 
 from __future__ import annotations
@@ -124,6 +125,13 @@ def main(argv: list[str]) -> None:
     paths = [Path(p).resolve() for p in argv] or sorted((ROOT / "book").glob("*.ipynb"))
     for p in paths:
         execute(p, run)
+    # the Colab copies (colab/) follow the chapters they are made from
+    sys.path.insert(0, str(ROOT / "tools"))
+    import colab_notebooks
+
+    chapters = [str(p) for p in paths if p.parent == ROOT / "book" and p.name[:2].isdigit()]
+    if chapters:
+        colab_notebooks.main(chapters)
 
 
 if __name__ == "__main__":
