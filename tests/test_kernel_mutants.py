@@ -10,6 +10,7 @@ can tell apart from the kernel is listed in :data:`EQUIVALENT`, with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import shutil
 import sys
@@ -24,6 +25,21 @@ from gmmderive.symbolic import _step as kernel
 PACKAGE = Path(kernel.__file__).resolve().parent
 
 
+def _relation_claim(k, p):
+    """A book procedure that proves '>=' shown as '=' (``dataclasses.replace(step("W4"), relation="=")``).
+
+    A procedure decides only the book's own steps: the mutant kernel gets a stand-in for W4.
+    """
+    if k is kernel:
+        from gmmderive import symbolic as gs
+
+        return dataclasses.replace(gs.step("W4"), relation="=")
+    stand_in = k.Step("W4", 16, "KL", p, p - 1, "", k.by_procedure(lambda st: (True, (), ""), lhs=p, relation=">="),
+                      relation=">=")
+    k.register([stand_in])
+    return dataclasses.replace(stand_in, relation="=")
+
+
 def _claims(k):
     """The claims of the mutants, built with the (possibly mutant) kernel ``k``."""
     from gmmderive.symbolic import _symbols as s
@@ -32,6 +48,7 @@ def _claims(k):
     I, pi, gamma, rho, mu, sigma, lam, x = s.I, s.pi, s.gamma, s.rho, s.mu, s.sigma, s.lam, s.x  # noqa: E741, N806
     w = sp.IndexedBase("w", positive=True)
     kk, mm = sp.symbols("k m", integer=True, nonnegative=True)
+    uu = sp.Symbol("u", integer=True)  # an index that may be negative (d ≥ 0 is declared)
     C = lambda f, v=d: sp.Sum(f, (v, 0, D - 1))  # noqa: E731, N806
     simplex = k.Hypothesis("the weights sum to one", sp.Eq(C(pi[d]), 1))
     gamma_def = k.Hypothesis("γ", sp.Eq(gamma[c], sp.Sum(rho[i, c], (i, 0, N - 1))), over=(c,))
@@ -56,16 +73,14 @@ def _claims(k):
         # a Subs is carried out on the renamed expression; without that it is refused whole
         "claim: Subs binds": (k.claim(sp.Subs(C(I(d, c) * pi[d]), c, e), pi[e]), True),
         "claim: backwards sums": (k.claim(sp.Sum(1, (d, 2, D - 1)), D - 2), False),
-        "claim: the relation proven": (
-            k.Step("r", 0, "KL", pi[e], pi[e] - 1, "", k.by_procedure(lambda st: (True, (), ""), lhs=pi[e],
-                                                                      relation=">=")), False),
+        "claim: the relation proven": (_relation_claim(k, pi[e]), False),
         "hypothesis: forged source": (
             k.claim(lam, D, using=[k.Hypothesis("λ = N (S19)", sp.Eq(lam, D), source="S19")]), False),
         "hypothesis: contradiction": (
             k.claim(pi[c] + 1, 0, using=[k.Hypothesis("π", sp.Eq(pi[c], -1, evaluate=False), over=(c,))]), False),
         # Σ_{d=-1}^{D-1} π_d holds π_{-1} too: it is not the sum over the classes
         "whole ranges: a late start is positive": (
-            k.claim(sp.Sum(pi[d], (d, -1, D - 1)), C(pi[d])), False),
+            k.claim(sp.Sum(pi[uu], (uu, -1, D - 1)), C(pi[d])), False),
         # Σ_{d=1}^{c} π_d stops at c, not at N - 1
         "whole ranges: the end is the whole range's": (
             k.claim(sp.Sum(pi[d], (d, 1, c)), sp.Sum(pi[d], (d, 0, N - 1)) - pi[0]), False),

@@ -26,7 +26,20 @@ What a passed step's verdict says (:attr:`Proof.verdict`): "proven" for a proof 
 content; "by definition" for a step that names an expression (``Step.definition``);
 "identical after evaluation" when SymPy's own evaluation makes the two sides one expression;
 "restates ..." when the step's hypotheses alone, without a tactic, close it. A reader's claim
-also names the declared signs and the divisions it relies on ("proven, assuming γ_c > 0").
+also names the declared facts (signs, nonzero, integer, on symbols, indexed bases and
+functions) and the divisions it relies on ("proven, assuming γ_c > 0"), every hypothesis it
+uses that is not a universal axiom (the simplex, a stationarity condition, a D = 2 fact, which
+makes it a claim of case D = 2), and "not checked in numbers" when the numeric checker could
+not evaluate it.
+
+What the kernel trusts: only the steps the package registered (by identity) are theorems; a
+reader's step, or a book step changed by ``with_rhs``/``with_lhs`` (a new claim, with the id
+"S23 (modified)"), passed in ``using=`` is an assumption the verdict names. Only the kernel's
+factories (``by_rewriting``, ``by_solving``, ...) make a :class:`Method`, and a proof
+procedure decides only the book's own steps.
+
+Known limit: SymPy evaluates an expression when it is built, so ``Σ_i ρ_e^{[i]}/ρ_e^{[i]}`` is
+already ``Σ_i 1`` before the kernel sees it; the division by ρ_e^{[i]} cannot be named.
 """
 
 from __future__ import annotations
@@ -62,6 +75,9 @@ from ._tactics import (
 )
 
 KINDS = ("general", "case", "exact")
+
+#: How the numeric checker's report begins when it could not evaluate the claim.
+NOT_CHECKED = "not evaluated in numbers"
 
 
 class ProofError(AssertionError):
@@ -316,12 +332,24 @@ class Proof:
         A hypothesis of the book is listed by :func:`~gmmderive.symbolic.axioms`; any other
         one taken as given (a reader's ``Hypothesis``) is named here: "proven, assuming h".
         """
+        step = self.step
+        return f"{step.id} (chapter {step.chapter}) {step.name}: {self._status()} ({step.kind_label})"
+
+    def _status(self, book_hypotheses: bool = True) -> str:
         status = self.verdict
-        own = [h.name for h in self.step.hypotheses if h.source in _GIVEN and h not in book_axioms()]
+        if not self.passed:
+            return status
+        if _is_book_step(self.step):
+            own = [h.name for h in self.step.hypotheses if h.source in _GIVEN and h not in book_axioms()]
+            own = own if book_hypotheses else []
+        else:  # a reader's step names every hypothesis it used that is not a universal axiom
+            own = [h.name for h in self.step.hypotheses if not _universal(h)]
         own += list(self.relies)
-        if own and self.passed:
+        if self.numeric.startswith(NOT_CHECKED):
+            status += ", not checked in numbers"
+        if own:
             status += ", assuming " + "; ".join(own)
-        return f"{self.step.id} (chapter {self.step.chapter}) {self.step.name}: {status} ({self.step.kind_label})"
+        return status
 
     @property
     def verdict(self) -> str:
@@ -352,9 +380,7 @@ class Proof:
         # lecture's form. What SymPy checked and computed folds away (open for key steps and
         # for a failure), so a reader who wants every detail still gets it.
         mark = ("≡" if self.shows else "✔") if self.passed else "✘"  # no ✔ for a step without content
-        status = self.verdict
-        if self.relies and self.passed:
-            status += ", assuming " + "; ".join(self.relies)
+        status = self._status(book_hypotheses=False)
         head = f"{mark} **{self.step.id} {status}** ({self.step.kind_label}) · {self.step.name}"
         body = [self.step._claim_markdown()]
         for label, expr in self.work:
@@ -367,6 +393,19 @@ class Proof:
 
     def __repr__(self):
         return f"<Proof {self.summary()}>"
+
+
+#: Set while a factory of this module makes a Method; the methods it made, by identity.
+_MAKING_METHOD = threading.local()
+_METHODS: dict = {}
+
+
+def _method(*args, **kwargs):
+    _MAKING_METHOD.active = True
+    try:
+        return Method(*args, **kwargs)
+    finally:
+        _MAKING_METHOD.active = False
 
 
 @dataclass(frozen=True)
@@ -384,8 +423,23 @@ class Method:
     relation: str = "="  # what it proves: "=" or ">=" (a procedure for an inequality)
     spec: tuple = field(default=(), repr=False, compare=False)  # (key, value) pairs for the numeric check
 
+    def __post_init__(self):
+        # Only the kernel's factories (by_rewriting, by_solving, ...) make a Method: a proof
+        # method written elsewhere (run = lambda s: (True, (), "")) is never run by Step.check.
+        if not getattr(_MAKING_METHOD, "active", False):
+            raise TypeError("a Method is made by the kernel's by_rewriting, by_solving, by_differentiation, "
+                            "by_chain or by_procedure alone")
+        _METHODS[id(self)] = (self, (self.name, self.run, self.tactics, self.expects, self.relation, self.spec))
+
     def __call__(self, step):
         return self.run(step)
+
+    @property
+    def is_kernels(self) -> bool:
+        """Made by one of the kernel's factories, and unchanged since."""
+        entry = _METHODS.get(id(self))
+        return entry is not None and entry[0] is self and entry[1] == (
+            self.name, self.run, self.tactics, self.expects, self.relation, self.spec)
 
     def part(self, key, default=None):
         """One item of ``spec``: the equation a solving proof solves, the objective it differentiates."""
@@ -484,6 +538,11 @@ class Step:
         return sp.Eq(left, self.rhs, evaluate=False)
 
     def _malformed(self) -> str:
+        if not isinstance(self.method, Method) or not self.method.is_kernels:
+            return "its proof method is not one the kernel made (by_rewriting, by_solving, ...): it is not run"
+        if self.method.name == "procedure" and not any(b.method is self.method for b in _BOOK_STEPS.values()):
+            return ("a proof procedure is Python code the kernel cannot inspect: it decides only the book's own "
+                    "steps (a reader's step is proven by rewriting, solving or differentiation)")
         left = self.lhs if self.lhs_display is None else self.lhs_display
         if left == self.rhs:
             return "the two sides are one expression: the step shows nothing"
@@ -504,6 +563,12 @@ class Step:
         if expects is not None and not any(self.lhs == a for a in expects):
             return (f"the left side ${latex(self.lhs)}$ is not what this proof computes "
                     f"(${', '.join(latex(a) for a in expects)}$)")
+        if not _is_book_step(self):
+            for h in self.hypotheses:
+                case = _case_of(h)
+                if case and not (self.kind == "case" and self.case == case):
+                    return (f"hypothesis '{h.name}' holds for {case} only: the claim is of case {case}, "
+                            f"not {self.kind_label}")
         listed = {h.name for h in self.hypotheses}
         for t in self.method.tactics:
             if t.startswith("hypothesis: ") and t[len("hypothesis: "):] not in listed:
@@ -540,7 +605,7 @@ class Step:
                         message = f"the symbolic proof passed, but the numeric check disagrees: {numeric}"
                 if passed:
                     shows = _without_content(self)
-                    relies = _relied_on(self) if self.chapter == 0 else ()
+                    relies = _relied_on(self) if not _is_book_step(self) else ()
         except Exception as exc:  # a proof that crashes is a proof that failed
             passed, work, message = False, (), f"the proof raised {type(exc).__name__}: {exc}"
         _MINTING.active = True
@@ -559,11 +624,16 @@ class Step:
 
     def with_rhs(self, rhs) -> Step:
         """The same step claiming another right-hand side (to test an answer, or show a wrong one rejected)."""
-        return replace(self, rhs=sp.sympify(rhs))
+        return replace(self, id=self._modified_id, rhs=sp.sympify(rhs))
 
     def with_lhs(self, lhs) -> Step:
         """The same step claiming another left-hand side (its display follows)."""
-        return replace(self, lhs=sp.sympify(lhs), lhs_display=None)
+        return replace(self, id=self._modified_id, lhs=sp.sympify(lhs), lhs_display=None)
+
+    @property
+    def _modified_id(self) -> str:
+        # a changed step is a new claim, never shown under the book's own id
+        return self.id if self.id.endswith(" (modified)") else f"{self.id} (modified)"
 
     def _equation_latex(self) -> str:
         left = self.lhs if self.lhs_display is None else self.lhs_display
@@ -612,10 +682,49 @@ def _unsound_names(expr) -> str:
         for der in a.atoms(sp.Derivative):
             if any(v.is_integer for v in der.variables):
                 return f"a derivative in the index {der.variables[0]}: an index takes integer values only"
+        problem = _declared_conflicts(a)
+        if problem:
+            return problem
         try:
             canonical(a)
         except BinderError as exc:
             return f"the claim is refused: {exc}"
+    return ""
+
+
+#: Facts a symbol may be declared to have that SymPy uses silently (|γ_e| = γ_e, 0^a = 0).
+_FACTS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "zero", "integer", "even", "odd",
+          "prime", "composite", "rational", "irrational", "noninteger", "real")
+#: Of these, what an index running over integers from its lower bound up may carry.
+_RANGE_FACTS = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "zero", "even", "odd", "prime",
+                "composite", "irrational", "noninteger")
+
+
+def _declared_conflicts(expr) -> str:
+    """A substitution or a bound variable whose declared assumptions the values it takes break.
+
+    SymPy applies a symbol's declared sign when the expression is built: ``Subs(|γ_e|, γ_e, -1)``
+    is ``-1`` because γ_e > 0, and ``Σ_{a=0}^{D-1} 0^a`` is 0 because a > 0 was declared although
+    the sum starts at a = 0. Such a claim is refused.
+    """
+    for sub in expr.atoms(sp.Subs):
+        for var, point in zip(sub.variables, sub.point, strict=True):
+            for fact in _FACTS:
+                if getattr(var, f"is_{fact}") and getattr(point, f"is_{fact}") is not True:
+                    return (f"the substitution of ${latex(point)}$ for ${latex(var)}$: ${latex(var)}$ is declared "
+                            f"{fact}, which ${latex(point)}$ is not shown to be (SymPy used the declaration)")
+    for binder in expr.atoms(sp.Sum, sp.Product, sp.Integral):
+        for lim in binder.limits:
+            var = lim[0]
+            if len(lim) != 3:
+                continue
+            facts = _RANGE_FACTS + (("integer", "rational") if isinstance(binder, sp.Integral) else ())
+            step = sp.Dummy("t", nonnegative=True, integer=not isinstance(binder, sp.Integral))
+            lowest = sp.sympify(lim[1]) + step
+            for fact in facts:
+                if getattr(var, f"is_{fact}") and getattr(lowest, f"is_{fact}") is not True:
+                    return (f"the bound variable {var} is declared {fact}, which its range from "
+                            f"${latex(lim[1])}$ does not give: rename it to a symbol without assumptions")
     return ""
 
 
@@ -634,12 +743,21 @@ def _backward_sums(expr, step) -> str:
                 D: step.minimum(D) + sp.Dummy("d", integer=True, nonnegative=True)}
 
     def walk(a, env):
+        if isinstance(a, sp.Subs):  # carried out first: its sums are read as the claim means them
+            try:
+                return walk(canonical(a), env)
+            except BinderError:
+                return "a substitution the kernel cannot carry out"
         if isinstance(a, (sp.Sum, sp.Product)):
             inner = dict(env)
             for lim in reversed(a.limits):  # outermost first: its index is known in the inner bounds
+                if len(lim) != 3 or not all(sp.sympify(b).xreplace(inner).is_integer for b in lim[1:]):
+                    bounds = " to ".join(f"${latex(b)}$" for b in lim[1:])
+                    return (f"the {type(a).__name__.lower()} over {text(lim[0])} from {bounds}: its bounds must be "
+                            "integers (for every N, D and index in range), or SymPy counts terms no reader means")
                 count = (lim[2] - lim[1] + 1).xreplace(inner)
                 if not count.is_nonnegative:
-                    return (f"the {type(a).__name__.lower()} over {lim[0]} from ${latex(lim[1])}$ to "
+                    return (f"the {type(a).__name__.lower()} over {text(lim[0])} from ${latex(lim[1])}$ to "
                             f"${latex(lim[2])}$ may run backwards (for N ≥ {step.minimum(N)}, D ≥ {step.minimum(D)}), "
                             "where SymPy's convention counts it negative: state the range (least=...)")
                 inner[lim[0]] = lim[1].xreplace(inner) + sp.Dummy("t", integer=True, nonnegative=True)
@@ -697,6 +815,34 @@ SIGNS = tuple(
 #: The book's steps by id, registered by the package (``gmmderive.symbolic``) once it has
 #: gathered them: the kernel never imports the step lists (no import cycle).
 _BOOK_STEPS: dict = {}
+
+
+def _is_book_step(step) -> bool:
+    """One of the book's steps as the package registered it (by identity): not a copy, not a
+    modified step (``with_rhs``), not a reader's own."""
+    return _BOOK_STEPS.get(step.id) is step
+
+
+def _universal(h) -> bool:
+    """A hypothesis a reader's verdict need not name: a declared sign of the book's symbols, a
+    definition that a general step of the book uses, or a theorem of a book step within its range."""
+    if h in SIGNS:
+        return True
+    if h.source == "definition":
+        return any(h in b.hypotheses for b in _BOOK_STEPS.values() if b.kind == "general")
+    if h.source not in _GIVEN and not h.assumed:
+        step = _THEOREMS.get(h._key())
+        return step is not None and _is_book_step(step)
+    return False
+
+
+def _case_of(h) -> str:
+    """The case (``"D = 2"``) of a book hypothesis that only steps of that case use, else ""."""
+    users = [b for b in _BOOK_STEPS.values() if h in b.hypotheses]
+    cases = {b.case for b in users}
+    if users and len(cases) == 1 and all(b.kind == "case" for b in users):
+        return cases.pop()
+    return ""
 
 
 def register(steps) -> None:
@@ -770,56 +916,107 @@ def _without_content(step) -> str:
     return ""
 
 
+def _declared_facts(obj) -> tuple:
+    """The facts (positive, nonzero, integer, ...) a symbol, an indexed base or a function declares."""
+    s = obj.label if isinstance(obj, sp.IndexedBase) else obj
+    if isinstance(s, sp.core.function.UndefinedFunction):
+        return tuple(f for f in _FACTS if f != "real" and getattr(s(sp.Dummy()), f"is_{f}"))
+    return tuple(f for f in _FACTS if f != "real" and getattr(s, f"is_{f}"))
+
+
+def _weak_copy(obj):
+    """``obj`` without its declared facts: real if it was real, else with no assumption."""
+    if isinstance(obj, sp.IndexedBase):
+        return sp.IndexedBase(obj.label.name, **({"real": True} if obj.label.is_real else {}))
+    if isinstance(obj, sp.core.function.UndefinedFunction):
+        return sp.Function(obj.__name__, **({"real": True} if obj(sp.Dummy()).is_real else {}))
+    return sp.Symbol(obj.name, **({"real": True} if obj.is_real else {}))
+
+
 def _signed_families(step) -> dict:
-    """The symbols and indexed bases of a step with a declared sign (γ > 0, ρ ≥ 0 ...), by name,
-    each with its copy that carries no sign (real only). Sizes and indices keep theirs."""
+    """The symbols, indexed bases and functions of a step that declare a fact SymPy may use
+    silently (γ > 0, ρ ≥ 0, K an integer, b ≠ 0, f > 0 ...), by name, each with its copy that
+    declares nothing but being real. Sizes and indices keep theirs."""
+    from ._tactics import index_kind
+
     found = {}
     sides = [step.lhs, step.rhs, *[h.statement for h in step.hypotheses]]
     for side in sides:
         if not isinstance(side, sp.Basic):
             continue
         for a in side.atoms(sp.IndexedBase):
-            s = a.label
-            if s.is_positive or s.is_nonnegative:
-                found[a] = sp.IndexedBase(s.name, real=True)
+            if _declared_facts(a):
+                found[a] = _weak_copy(a)
         for s in side.free_symbols:
             if isinstance(s, sp.Symbol) and not isinstance(s, sp.Dummy) and s not in (N, D) \
-                    and not s.is_integer and (s.is_positive or s.is_nonnegative):
-                found[s] = sp.Symbol(s.name, real=True)
+                    and not index_kind(s) and _declared_facts(s):
+                found[s] = _weak_copy(s)
+        for f in side.atoms(sp.core.function.AppliedUndef):
+            if _declared_facts(f.func):
+                found[f.func] = _weak_copy(f.func)
     return found
+
+
+def _weaken(expr, swap):
+    """``expr`` with the chosen symbols, bases and functions replaced by their weak copies."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    atoms = {k: v for k, v in swap.items() if not isinstance(k, sp.core.function.UndefinedFunction)}
+    funcs = {k: v for k, v in swap.items() if isinstance(k, sp.core.function.UndefinedFunction)}
+    expr = expr.xreplace(atoms)
+    if funcs:
+        expr = expr.replace(lambda a: isinstance(a, sp.core.function.AppliedUndef) and a.func in funcs,
+                            lambda a: funcs[a.func](*a.args))
+    return expr
 
 
 #: How a verdict names the sign of an indexed symbol the audit does not describe.
 _SIGN_NAMES = {"w": "w_i", "q": "q_z", "p": "p_z", "alpha": "α_c", "pnew": "p'_d"}
+_FACT_TEXT = {"positive": "> 0", "nonnegative": "≥ 0", "negative": "< 0", "nonpositive": "≤ 0",
+              "zero": "= 0", "nonzero": "≠ 0"}
 
 
 def _sign_text(obj) -> str:
     s = obj.label if isinstance(obj, sp.IndexedBase) else obj
-    meaning = _SYMBOL_MEANING.get(s.name)
+    name = s.__name__ if isinstance(s, sp.core.function.UndefinedFunction) else s.name
+    meaning = _SYMBOL_MEANING.get(name)
     if meaning:
         return meaning.split(":")[0]
-    return f"{_SIGN_NAMES.get(s.name, s.name)} {'>' if s.is_positive else '≥'} 0"
+    facts = _declared_facts(obj)
+    shown = _SIGN_NAMES.get(name, name)
+    sign = next((_FACT_TEXT[f] for f in _FACT_TEXT if f in facts), "")
+    rest = [f for f in facts if f in ("integer", "even", "odd", "prime", "composite", "rational", "irrational",
+                                       "noninteger")]
+    if "integer" in rest:
+        rest = [f for f in rest if f not in ("rational",)]
+    text_ = f"{shown} {sign}" if sign else shown
+    if rest:
+        text_ += (", " if sign else " ") + " ".join(rest)
+    if isinstance(s, sp.core.function.UndefinedFunction):
+        text_ = text_.replace(shown, f"{shown}(·)", 1)
+    return text_
 
 
 def _relied_on(step) -> list:
-    """The declared signs a passed claim needs: its proof run again with each sign removed.
+    """The declared facts a passed claim needs: its proof run again with each removed.
 
-    A symbol's sign is a convention SymPy applies silently (0^γ_e = 0 because γ_e > 0 is
-    declared); the verdict names every one the proof could not do without: "proven, assuming
-    γ_c > 0".
+    A symbol's declared fact is a convention SymPy applies silently (0^γ_e = 0 because γ_e > 0
+    is declared; (KX + K)/K = X + 1 because K > 0); the verdict names every one the proof could
+    not do without: "proven, assuming γ_c > 0".
     """
     families = _signed_families(step)
     found = set()
     # A division is a condition too: SymPy cancels a/a = 1 whatever a is. A denominator the
-    # signs make nonzero relies on them; one that may be 0 is named: "assuming Σ_i ρ_e^{[i]} ≠ 0".
+    # declarations make nonzero relies on them; one that may be 0 is named: "assuming
+    # Σ_i ρ_e^{[i]} ≠ 0". A power whose exponent may be negative (x^{-e}, a^{1-D}) divides too.
     for side in (step.lhs, step.rhs):
         if not isinstance(side, sp.Expr):
             continue
-        for b in {a.base for a in canonical(side).atoms(sp.Pow) if a.exp.is_negative}:
+        for b in {a.base for a in canonical(side).atoms(sp.Pow) if a.exp.is_nonnegative is not True}:
             if b.is_zero is False:
-                weak = b.xreplace(families)
+                weak = _weaken(b, families)
                 if weak.is_zero is not False:
-                    found |= {_sign_text(k) for k in families if b.has(k)}
+                    found |= {_sign_text(k) for k in families if b.has(k) or _uses_function(b, k)}
             else:
                 found.add(f"{text(b)} ≠ 0")
     if not families:
@@ -827,8 +1024,8 @@ def _relied_on(step) -> list:
 
     def passes_without(chosen):
         swap = {k: families[k] for k in chosen}
-        weak = replace(step, lhs=step.lhs.xreplace(swap), rhs=step.rhs.xreplace(swap),
-                       hypotheses=tuple(replace(h, statement=h.statement.xreplace(swap)) for h in step.hypotheses))
+        weak = replace(step, lhs=_weaken(step.lhs, swap), rhs=_weaken(step.rhs, swap),
+                       hypotheses=tuple(replace(h, statement=_weaken(h.statement, swap)) for h in step.hypotheses))
         try:
             return bool(step.method(weak)[0])
         except Exception:
@@ -838,6 +1035,11 @@ def _relied_on(step) -> list:
         needed = [k for k in families if not passes_without([k])] or list(families)
         found |= {_sign_text(k) for k in needed}
     return sorted(found)
+
+
+def _uses_function(expr, f) -> bool:
+    return isinstance(f, sp.core.function.UndefinedFunction) and any(
+        a.func == f for a in expr.atoms(sp.core.function.AppliedUndef))
 
 
 # --------------------------------------------------------------------------
@@ -866,7 +1068,7 @@ def by_rewriting(*tactics) -> Method:
         ok = left == 0
         return ok, (), "" if ok else f"lhs − rhs does not vanish; it reduces to {_leftover(left)}"
 
-    return Method("rewriting", run, tuple(_tactic_name(t) for t in tactics))
+    return _method("rewriting", run, tuple(_tactic_name(t) for t in tactics))
 
 
 def by_differentiation(objective: sp.Expr, variable: sp.Expr, *tactics, named: sp.Expr | None = None) -> Method:
@@ -890,7 +1092,7 @@ def by_differentiation(objective: sp.Expr, variable: sp.Expr, *tactics, named: s
     expects = (sp.Derivative(objective, variable, evaluate=False),)
     if named is not None:
         expects += (sp.Derivative(named, variable, evaluate=False),)
-    return Method("differentiation", run, ("diff",) + tuple(_tactic_name(t) for t in tactics), expects,
+    return _method("differentiation", run, ("diff",) + tuple(_tactic_name(t) for t in tactics), expects,
                   spec=(("objective", objective), ("variable", variable)))
 
 
@@ -948,7 +1150,7 @@ def by_solving(equation: sp.Expr, unknown: sp.Expr, *tactics) -> Method:
         return ok, work, "" if ok else (f"the root is ${latex(admissible[0])}$; the claimed right-hand side "
                                         f"minus the root reduces to {_leftover(left)}")
 
-    return Method("solving", run, ("solve",) + tuple(_tactic_name(t) for t in tactics), (unknown,),
+    return _method("solving", run, ("solve",) + tuple(_tactic_name(t) for t in tactics), (unknown,),
                   spec=(("equation", equation), ("unknown", unknown)))
 
 
@@ -974,7 +1176,7 @@ def by_chain(links: Sequence[tuple], *tactics) -> Method:
         return True, work, ""
 
     names = {_tactic_name(t) for t in tactics} | {_tactic_name(t) for lk in links for t in lk[2]}
-    return Method("chain", run, tuple(sorted(names)))
+    return _method("chain", run, tuple(sorted(names)))
 
 
 #: For :func:`by_procedure`: the procedure computes with ``step.lhs`` itself.
@@ -991,7 +1193,7 @@ def by_procedure(fn: Callable[[Step], tuple], *, lhs, tactics: Sequence[str] = (
     relation with it is refused.
     """
     expects = None if lhs is USES_LHS else (lhs,)
-    return Method("procedure", fn, tuple(tactics), expects, relation, tuple(spec))
+    return _method("procedure", fn, tuple(tactics), expects, relation, tuple(spec))
 
 
 #: Rewrites a reader's own claim may use: the kernel's tactics.
@@ -1023,9 +1225,19 @@ def claim(lhs, rhs, using: Sequence = (), name: str = "a reader's claim", justif
                 raise KeyError(f"no step {u!r} among the book's steps")
             u = _BOOK_STEPS[u]
         s = u
+        if not _is_book_step(s):
+            # A reader's own step (or a modified copy of the book's) is no theorem of the book:
+            # it is an assumption, for its indices as written, and the verdict names it.
+            statement = sp.Eq(s.lhs, s.rhs, evaluate=False)
+            hyps.append(Hypothesis(f"{s.id}: {text(s.lhs)} = {text(s.rhs)}", statement, source="assumption"))
+            continue
         if not s.check().passed:
             raise ValueError(f"step {s.id} is not proven; it cannot be used")
         hyps.append(Hypothesis.from_step(s))
+    cases = sorted({case for case in map(_case_of, hyps) if case})
+    if len(cases) > 1:
+        raise ValueError(f"the hypotheses hold in different cases ({', '.join(cases)}): no claim can use them all")
     return Step("claim", 0, name, sp.sympify(lhs), sp.sympify(rhs),
                 justification or "The reader's claim, checked by the book's kernel.",
-                by_rewriting(*READER_TACTICS), hypotheses=tuple(hyps), least=tuple(least))
+                by_rewriting(*READER_TACTICS), hypotheses=tuple(hyps), least=tuple(least),
+                kind="case" if cases else "general", case=cases[0] if cases else "")
