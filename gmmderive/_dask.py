@@ -197,7 +197,7 @@ class DaskData:
     distinct: np.ndarray | None = None  # the D smallest distinct values of x (fewer if x has fewer)
 
     def samples(self, options) -> ChunkedSamples | InMemorySamples:
-        """The samples EM runs on (:func:`dask_samples`), for the options of the fit."""
+        """The samples EM runs on (``dask_samples``), for the options of the fit."""
         return dask_samples(self, options)
 
     def map(self, task, *args, per_chunk=None):

@@ -1,7 +1,7 @@
 """The second-order certificate of a converged run, and escapes from saddles (#30).
 
 A run that stops is checked: the Hessian of the log-likelihood in one pass over the samples
-(:meth:`hessian_sums` of the samples protocol, :mod:`gmmderive.samples`), its largest eigenvalue
+(``hessian_sums`` of the samples protocol, :mod:`gmmderive.samples`), its largest eigenvalue
 per sample below -:data:`HESSIAN_TOL` certifies a maximum. At a saddle, EM restarts along the
 eigenvector (both signs, the better kept), at most :data:`MAX_ESCAPES` times.
 """

@@ -23,6 +23,7 @@ ENGINE = {
 }
 VERSIONS = ENGINE | {
     "test_core.py", "test_fused.py", "test_multivariate.py", "test_cli.py", "test_dask.py", "test_symbolic.py",
+    "test_symbolic_honesty.py", "test_symbolic_layout.py", "test_symbolic_skeptic.py", "test_kernel_mutants.py",
 }
 
 if os.environ.get("GMMDERIVE_WITHOUT_NUMBA") == "1":

@@ -235,6 +235,8 @@ def test_verify_command(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == f"{len(gs.steps(10))} passed, 0 failed"
     assert any(line.startswith("S20") and "general" in line for line in lines)
+    # the kernel's verdict beside the numeric second checker's (#23)
+    assert all("kernel: " in line and "numeric: agrees" in line for line in lines[:-1])
 
 
 def test_verify_json_and_chapter():
