@@ -40,6 +40,13 @@ def _relation_claim(k, p):
     return dataclasses.replace(stand_in, relation="=")
 
 
+def _swapped_method(k, unknown, value):
+    """A step proven by a kernel method whose ``run`` was swapped afterwards (object.__setattr__)."""
+    method = k.by_solving(unknown - value - 5, unknown)
+    object.__setattr__(method, "run", lambda st: (True, (), ""))
+    return k.Step("r", 0, "root", unknown, value + 6, "", method)
+
+
 def _claims(k):
     """The claims of the mutants, built with the (possibly mutant) kernel ``k``."""
     from gmmderive.symbolic import _symbols as s
@@ -78,6 +85,18 @@ def _claims(k):
             k.claim(lam, D, using=[k.Hypothesis("λ = N (S19)", sp.Eq(lam, D), source="S19")]), False),
         "hypothesis: contradiction": (
             k.claim(pi[c] + 1, 0, using=[k.Hypothesis("π", sp.Eq(pi[c], -1, evaluate=False), over=(c,))]), False),
+        # the skeptic's second round: Σ_{d=0}^{D/2} 1 = 1 at D = 1, not 1.5
+        "claim: integer bounds": (k.claim(sp.Sum(1, (d, 0, D / 2)), D / 2 + 1), False),
+        # |−1| = 1: SymPy used γ_e > 0 before the substitution
+        "claim: a substitution against the declared sign": (
+            k.claim(sp.Subs(sp.Abs(gamma[e]), gamma[e], -1), -1), False),
+        # the a = 0 term is 0^0 = 1: SymPy used a > 0 although the sum starts at 0
+        "claim: a bound variable's declaration": (
+            k.claim(sp.Sum(0 ** sp.Symbol("a", positive=True), (sp.Symbol("a", positive=True), 0, D - 1)), 0), False),
+        "method: made by the kernel": (_swapped_method(k, mu[e], gamma[e]), False),
+        "method: a procedure decides the book's steps alone": (
+            k.Step("r", 0, "KL", pi[e], pi[e] + 1, "", k.by_procedure(lambda st: (True, (), ""), lhs=k.USES_LHS)),
+            False),
         # Σ_{d=-1}^{D-1} π_d holds π_{-1} too: it is not the sum over the classes
         "whole ranges: a late start is positive": (
             k.claim(sp.Sum(pi[uu], (uu, -1, D - 1)), C(pi[d])), False),
@@ -129,7 +148,8 @@ MUTANTS = [
      "if False:"),
     ("claim: a name bound twice", "_tactics.py", "        if len(set(names)) != len(names):", "        if False:"),
     ("claim: Subs binds", "_tactics.py", "    if isinstance(expr, sp.Subs):", "    if False:"),
-    ("claim: backwards sums", "_step.py", "                if not count.is_nonnegative:", "                if False:"),
+    ("claim: backwards sums", "_step.py", "                if backwards and not count.is_nonnegative:",
+     "                if False:"),
     ("claim: the relation proven", "_step.py", "        if self.relation != self.method.relation:",
      "        if False:"),
     ("hypothesis: forged source", "_step.py", "    if h.source not in _GIVEN:\n        step = _THEOREMS",
@@ -137,6 +157,18 @@ MUTANTS = [
     ("hypothesis: contradiction", "_step.py", "        if difference.is_zero is False:", "        if False:"),
     ("whole ranges: a late start is positive", "_tactics.py", "if lo.is_Integer and 0 < lo <= _MOST_TERMS",
      "if lo.is_Integer and lo <= _MOST_TERMS"),
+    ("claim: integer bounds", "_step.py", "                if integers and (len(lim) != 3 or not all(",
+     "                if False and (len(lim) != 3 or not all("),
+    ("claim: a substitution against the declared sign", "_step.py",
+     '                if getattr(var, f"is_{fact}") and getattr(point, f"is_{fact}") is not True:',
+     "                if False:"),
+    ("claim: a bound variable's declaration", "_step.py",
+     '                if getattr(var, f"is_{fact}") and getattr(lowest, f"is_{fact}") is not True:',
+     "                if False:"),
+    ("method: made by the kernel", "_step.py",
+     "        if not isinstance(self.method, Method) or not self.method.is_kernels:", "        if False:"),
+    ("method: a procedure decides the book's steps alone", "_step.py",
+     '        if self.method.name == "procedure" and not any(', '        if False and not any('),
     ("whole ranges: the end is the whole range's", "_tactics.py",
      "0 < lo <= _MOST_TERMS and hi == size - 1:", "0 < lo <= _MOST_TERMS:"),
     ("whole ranges: no other limit names the index", "_tactics.py",

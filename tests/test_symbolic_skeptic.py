@@ -228,3 +228,41 @@ def test_numeric_sizes_vary_with_the_claim_and_go_above_the_least():
     sizes = {tuple(int(v.split("=")[1]) for v in s.split(", ")) for s in seen if s}
     assert {n for n, _ in sizes} >= {2, 3, 5} or {dd for _, dd in sizes} >= {3, 5}, sizes
     assert {dd for _, dd in sizes} & {3, 5}, sizes
+
+
+def test_a_an_exact_step_of_the_readers_needs_integer_bounds_too():
+    step = gs.Step("Z7", 0, "count", sp.Sum(1, (d, 0, D / 2)), D / 2 + 1, "",
+                   kernel.by_rewriting(*kernel.READER_TACTICS), kind="exact")
+    _refused(step, "must be integers")
+
+
+# --------------------------------------------------------------------------
+# True claims a student writes, proven now (each beside a false sibling still rejected)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("true,false", [
+    # Σ_d I(d=e) I(d=c) π_d = I(e=c) π_e (where the indicator is not 0, c and e are one index)
+    (lambda: gs.claim(C(I(d, e) * I(d, c) * pi[d]), I(e, c) * pi[e]),
+     lambda: gs.claim(C(I(d, e) * I(d, c) * pi[d]), pi[e])),
+    # ∂/∂π_e Σ_d π_d log π_d = log π_e + 1
+    (lambda: gs.claim(sp.Derivative(C(pi[d] * sp.log(pi[d])), pi[e]), sp.log(pi[e]) + 1),
+     lambda: gs.claim(sp.Derivative(C(pi[d] * sp.log(pi[d])), pi[e]), sp.log(pi[e]))),
+    # ∂/∂x_i Σ_j x_j² = 2 x_i
+    (lambda: gs.claim(sp.Derivative(S(x[i] ** 2), x[i]), 2 * x[i]),
+     lambda: gs.claim(sp.Derivative(S(x[i] ** 2), x[i]), 2 * S(x[i]))),
+    # Σ_{i=1}^{N-2} x_i: the first and the last term split off (N ≥ 2)
+    (lambda: gs.claim(sp.Sum(x[i], (i, 1, N - 2)), S(x[i]) - x[0] - x[N - 1], least=((N, 2),)),
+     lambda: gs.claim(sp.Sum(x[i], (i, 1, N - 2)), S(x[i]) - x[0], least=((N, 2),))),
+], ids=["two-indicators", "d-entropy", "d-squares", "both-ends"])
+def test_true_claims_a_student_writes_are_proven(true, false):
+    proof = true().check()
+    assert proof.passed, proof.message
+    assert not false().check().passed
+
+
+def test_a_claim_that_takes_too_long_gives_up(monkeypatch):
+    monkeypatch.setattr(kernel, "TIME_LIMIT", 1e-4)
+    proof = gs.claim(S(x[i] * (X + 1)), X * S(x[i]) + S(x[i]) + 0 * sp.Symbol("fresh_for_the_cache")).check()
+    assert not proof.passed and "GAVE UP" in proof.summary(), proof.summary()
+    assert "gave up after" in proof.message

@@ -44,7 +44,9 @@ already ``Σ_i 1`` before the kernel sees it; the division by ρ_e^{[i]} cannot 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import signal
 import threading
 import time
 import weakref
@@ -82,6 +84,39 @@ NOT_CHECKED = "not evaluated in numbers"
 
 class ProofError(AssertionError):
     """A derivation step failed its proof."""
+
+
+#: Seconds a reader's claim may take (the book's own steps have no limit): past it the verdict
+#: is "GAVE UP", never "proven" and never a disproof.
+TIME_LIMIT = 60.0
+
+
+class _GaveUp(BaseException):  # not an Exception: SymPy's own ``except Exception`` cannot swallow it
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Raise :class:`_GaveUp` after ``seconds`` (main thread only; an outer timer is restored)."""
+    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise _GaveUp()
+
+    old_handler = signal.signal(signal.SIGALRM, expired)
+    old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, old_delay) if old_delay else seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_handler)
+        if old_delay:
+            left = old_delay - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), old_interval)
 
 
 # --------------------------------------------------------------------------
@@ -356,7 +391,7 @@ class Proof:
         """"proven", or what a step without content shows ("by definition", "identical after
         evaluation", "restates ..."), or "FAILED"."""
         if not self.passed:
-            return "FAILED"
+            return "GAVE UP (not decided in time)" if self.shows == "gave up" else "FAILED"
         return self.shows or "proven"
 
     def audit(self) -> dict:
@@ -556,7 +591,8 @@ class Step:
         if self.relation != self.method.relation:
             return f"the proof shows lhs {self.method.relation} rhs, not lhs {self.relation} rhs"
         for side in (self.lhs, self.rhs):
-            problem = _unsound_names(side) or (self.kind != "exact" and _backward_sums(side, self))
+            problem = _unsound_names(side) or _backward_sums(side, self, backwards=self.kind != "exact",
+                                                             integers=not self._book_exact)
             if problem:
                 return problem
         expects = self.method.expects
@@ -581,6 +617,12 @@ class Step:
                 return f"hypothesis '{h.name}': its rewrite does not establish its own statement"
         return ""
 
+    @property
+    def _book_exact(self) -> bool:
+        # an exact proof of the book's (WT11's repeated samples) instantiates every size and
+        # weight with integers before it sums: its bounds (Σ_i w_i - 1) are integers there
+        return self.kind == "exact" and any(b.method is self.method for b in _BOOK_STEPS.values())
+
     def check(self) -> Proof:
         """Run the proof, then the independent numeric check; never raises on a wrong step.
 
@@ -588,9 +630,25 @@ class Step:
         (or the procedure's claim) agree numerically at random instances (see
         :mod:`~gmmderive.symbolic.crosscheck`). A disagreement there is a kernel bug.
         """
+        t0 = time.perf_counter()
+        numeric, relies = "", ()
+        try:
+            with _time_limit(None if _is_book_step(self) else TIME_LIMIT):
+                passed, work, message, numeric, shows, relies = self._decide()
+        except _GaveUp:
+            passed, work, message, shows = False, (), (
+                f"gave up after {TIME_LIMIT:g} s: the kernel could not decide the claim in time "
+                "(this is no disproof)"), "gave up"
+        _MINTING.active = True
+        try:
+            return Proof(self, bool(passed), self.kind, time.perf_counter() - t0, tuple(work), message, numeric,
+                         shows=shows, relies=tuple(relies))
+        finally:
+            _MINTING.active = False
+
+    def _decide(self):
         from .crosscheck import cross_examine
 
-        t0 = time.perf_counter()
         numeric, shows, relies = "", "", ()
         try:
             problem = self._malformed()
@@ -608,12 +666,7 @@ class Step:
                     relies = _relied_on(self) if not _is_book_step(self) else ()
         except Exception as exc:  # a proof that crashes is a proof that failed
             passed, work, message = False, (), f"the proof raised {type(exc).__name__}: {exc}"
-        _MINTING.active = True
-        try:
-            return Proof(self, bool(passed), self.kind, time.perf_counter() - t0, tuple(work), message, numeric,
-                         shows=shows, relies=tuple(relies))
-        finally:
-            _MINTING.active = False
+        return passed, work, message, numeric, shows, relies
 
     def prove(self) -> Proof:
         """Run the proof and raise :class:`ProofError` if it fails."""
@@ -728,7 +781,7 @@ def _declared_conflicts(expr) -> str:
     return ""
 
 
-def _backward_sums(expr, step) -> str:
+def _backward_sums(expr, step, backwards: bool = True, integers: bool = True) -> str:
     """A sum or product whose upper bound may fall below its lower bound minus one in the range.
 
     SymPy evaluates such a sum by Karr's convention (Σ_{d=2}^{0} = −Σ_{d=1}^{1}), which no
@@ -736,7 +789,7 @@ def _backward_sums(expr, step) -> str:
     its index is at least its lower bound (a triangular sum Σ_{k=0}^{c} is never backwards).
     """
     if isinstance(expr, sp.MatrixBase):
-        return next((p for p in (_backward_sums(v, step) for v in expr) if p), "")
+        return next((p for p in (_backward_sums(v, step, backwards, integers) for v in expr) if p), "")
     if not isinstance(expr, sp.Basic):
         return ""
     at_least = {N: step.minimum(N) + sp.Dummy("n", integer=True, nonnegative=True),
@@ -751,12 +804,13 @@ def _backward_sums(expr, step) -> str:
         if isinstance(a, (sp.Sum, sp.Product)):
             inner = dict(env)
             for lim in reversed(a.limits):  # outermost first: its index is known in the inner bounds
-                if len(lim) != 3 or not all(sp.sympify(b).xreplace(inner).is_integer for b in lim[1:]):
+                if integers and (len(lim) != 3 or not all(sp.sympify(b).xreplace(inner).is_integer
+                                                          for b in lim[1:])):
                     bounds = " to ".join(f"${latex(b)}$" for b in lim[1:])
                     return (f"the {type(a).__name__.lower()} over {text(lim[0])} from {bounds}: its bounds must be "
                             "integers (for every N, D and index in range), or SymPy counts terms no reader means")
                 count = (lim[2] - lim[1] + 1).xreplace(inner)
-                if not count.is_nonnegative:
+                if backwards and not count.is_nonnegative:
                     return (f"the {type(a).__name__.lower()} over {text(lim[0])} from ${latex(lim[1])}$ to "
                             f"${latex(lim[2])}$ may run backwards (for N ≥ {step.minimum(N)}, D ≥ {step.minimum(D)}), "
                             "where SymPy's convention counts it negative: state the range (least=...)")
@@ -1204,9 +1258,13 @@ def claim(lhs, rhs, using: Sequence = (), name: str = "a reader's claim", justif
           least: tuple = ()) -> Step:
     """A step of the reader's own, judged by the same kernel as the book's.
 
-    ``using`` lists facts the proof may use: :class:`Hypothesis` objects, or proven
+    ``using`` lists facts the proof may use: :class:`Hypothesis` objects, or the book's proven
     general steps (by id or as :class:`Step`), which hold for every value of their free
-    indices (a solving step: for the indices its unknown carries). ``claim(lhs, rhs).check()``
+    indices (a solving step: for the indices its unknown carries). A step that is not one the
+    package registered (a reader's own, or a book step changed by ``with_rhs``) is an
+    assumption for its indices as written, and the verdict names it ("proven, assuming Z3: ...");
+    so is every hypothesis that is not a universal axiom (the simplex, a stationarity condition).
+    A hypothesis of the book that holds for D = 2 only makes the claim one of case D = 2. ``claim(lhs, rhs).check()``
     says "proven" or what ``lhs - rhs`` reduces to. ``least`` raises the claim's range
     (``((D, 3),)``: from D = 3 on) where a sum would otherwise run backwards.
 

@@ -14,8 +14,10 @@ tactic is a rewrite a reader can follow, and each is sound by construction:
   only for ``f_d`` shown positive.
 * :func:`split_sums`: linearity of a sum; factors free of the summation index move out.
 * :func:`swap_sums`: finite sums with constant bounds commute (one fixed order).
-* :func:`whole_ranges`: a sum that starts (or stops) a few terms off the whole range is the
-  whole range less those terms.
+* :func:`whole_ranges`: a sum that starts (or stops, or both) a few terms off the whole range
+  is the whole range less those terms.
+* :func:`equal_indices`: ``I(c=e) f(c, e) = I(c=e) f(c, c)`` for two free indices of one kind;
+  a derivative in a claim is carried out first, so the sums it leaves are sifted.
 * :func:`instantiate`: fix N, D (and free indices) to numbers and expand every sum, for
   proofs of the *exact* kind.
 
@@ -355,6 +357,11 @@ def _whole_range(s: sp.Sum) -> sp.Expr:
             elif lo == 0 and (hi - (size - 1)).is_Integer and -_MOST_TERMS <= hi - (size - 1) < 0:
                 # Σ_{v=0}^{n-1-m} f = Σ_{v=0}^{n-1} f − f(n-1) − ... − f(n-m)
                 terms = [s.function.xreplace({v: size - j}) for j in range(1, int(size - 1 - hi) + 1)]
+            elif (hi - (size - 1)).is_Integer and -_MOST_TERMS <= hi - (size - 1) < 0 \
+                    and lo.is_Integer and 0 < lo <= _MOST_TERMS:
+                # both ends: Σ_{v=a}^{n-1-m} f = Σ_{v=0}^{n-1} f − f(0) − ... − f(a-1) − f(n-1) − ... − f(n-m)
+                terms = [s.function.xreplace({v: j}) for j in range(int(lo))]
+                terms += [s.function.xreplace({v: size - j}) for j in range(1, int(size - 1 - hi) + 1)]
             else:
                 continue
             whole = sp.Sum(s.function, *s.limits[:k], (v, 0, size - 1), *s.limits[k + 1:])
@@ -385,15 +392,50 @@ def expand_logs(expr: sp.Expr) -> sp.Expr:
 # --------------------------------------------------------------------------
 
 
+def _derivatives_taken(expr):
+    """Every derivative carried out (SymPy's differentiation, as ``simplify`` would do later), so
+    that the sums it leaves (Σ_d I(d=e) log π_d) are sifted like any other."""
+    if not expr.has(sp.Derivative):
+        return expr
+    return canonical(expr.replace(lambda a: isinstance(a, sp.Derivative), lambda a: a.doit()))
+
+
+def _equal_indices(term):
+    """``I(c=e) f(c, e) = I(c=e) f(c, c)``: where the indicator is not 0 the two indices are one.
+
+    Only in a product at the top (each of the sum's terms), for an indicator of two free indices
+    of one kind; the later one (in SymPy's order) becomes the earlier one in the other factors.
+    """
+    if not isinstance(term, sp.Mul):
+        return term
+    for delta in term.args:
+        if isinstance(delta, sp.KroneckerDelta) and len(delta.args) == 2:
+            a, b = sorted(delta.args, key=sp.default_sort_key)
+            if isinstance(a, sp.Symbol) and isinstance(b, sp.Symbol) and not isinstance(a, sp.Dummy) \
+                    and not isinstance(b, sp.Dummy) and index_kind(a) \
+                    and index_kind(a) == index_kind(b) and a != b:
+                rest = sp.Mul(*[f for f in term.args if f is not delta])
+                return delta * rest.xreplace({b: a})
+    return term
+
+
+def equal_indices(expr):
+    """:func:`_equal_indices` on each term of ``expr``."""
+    return sp.Add(*[_equal_indices(t) for t in sp.Add.make_args(sp.expand(expr))])
+
+
 def reduce(expr):
     """Sift, split and swap to a fixed point, expand logs (soundly) and simplify."""
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(reduce)
     prev = None
-    expr = canonical(expr)
+    expr = _derivatives_taken(canonical(expr))
     while prev != expr:  # sift and split to a joint fixed point
         prev = expr
         expr = split_sums(sift(whole_ranges(expr)))
+    if expr == 0:
+        return expr
+    expr = canonical(equal_indices(expr))
     if expr == 0:
         return expr
     expr = canonical(sp.expand(expand_logs(expr)))
