@@ -266,3 +266,13 @@ def test_a_claim_that_takes_too_long_gives_up(monkeypatch):
     proof = gs.claim(S(x[i] * (X + 1)), X * S(x[i]) + S(x[i]) + 0 * sp.Symbol("fresh_for_the_cache")).check()
     assert not proof.passed and "GAVE UP" in proof.summary(), proof.summary()
     assert "gave up after" in proof.message
+
+
+# Skeptic, third round (#23): the two ways a reader's step could pass as the book's.
+def test_k7_the_reader_cannot_register_a_step():
+    assert not hasattr(gs, "register")
+
+
+def test_k11_a_step_cannot_be_subclassed():
+    with pytest.raises(TypeError, match="cannot be subclassed"):
+        type("Evil", (gs.Step,), {})

@@ -18,8 +18,9 @@ from __future__ import annotations
 import multiprocessing
 
 from ._printing import LectureLatexPrinter, init_printing, latex
-from ._step import KINDS, Hypothesis, Proof, ProofError, Step, claim, register
+from ._step import KINDS, Hypothesis, Proof, ProofError, Step, claim
 from ._step import book_axioms as axioms
+from ._step import register as _register  # the kernel's, not the reader's: a registered step is a theorem
 from ._symbols import D, I, N, Q, Q_hat, X, c, d, e, gamma, i, lam, mu, normal_pdf, pi, rho, rho_tilde, sigma, x, z
 from .derivation import CHAPTERS, LAGRANGIAN, STEPS
 from .exercises import EXERCISES
@@ -28,7 +29,7 @@ from .weighted import WEIGHTED_STEPS
 
 #: The derivation's steps and the exercises' solutions, chapter by chapter.
 ALL_STEPS = tuple(sorted(STEPS + EXERCISES + WEIGHTED_STEPS + RATE_STEPS, key=lambda s: s.chapter))
-register(ALL_STEPS)  # claim(..., using=["S24"]) and axioms() know the book's steps
+_register(ALL_STEPS)  # claim(..., using=["S24"]) and axioms() know the book's steps
 
 
 def step(step_id: str) -> Step:

@@ -545,6 +545,10 @@ class Step:
     least: tuple = ()
     definition: bool = False
 
+    def __init_subclass__(cls, **kwargs):
+        # A subclass could override how a step is decided and mint its own "proven" (#23).
+        raise TypeError("Step cannot be subclassed: only the kernel decides a step")
+
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
