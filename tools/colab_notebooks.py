@@ -96,6 +96,7 @@ def bibliography(bib: Path = BOOK / "references.bib") -> dict[str, tuple[str, st
 
 
 def glue_records(nb) -> dict[str, str]:
+    """The notebook's glue records (``gmmderive.book.glue``): name -> the text shown."""
     found = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):

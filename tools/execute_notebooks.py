@@ -20,7 +20,6 @@ chapters' Colab copies in colab/ are made again (tools/colab_notebooks.py).
 
 from __future__ import annotations
 
-import ast
 import re
 import sys
 import tomllib
@@ -28,6 +27,9 @@ from pathlib import Path
 
 import nbformat
 import yaml
+
+# the notebook's glue records (name -> the text shown), read as the Colab copies read them
+from colab_notebooks import glue_records
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,17 +61,6 @@ def install_cell_source(config: Path = ROOT / "_config.yml", pyproject: Path = R
         '            "to the internet, or pip install gmmderive yourself, then "\n'
         '            "run this cell again") from None'
     )
-
-
-def glue_records(nb) -> dict[str, str]:
-    """The notebook's glue records (``gmmderive.book.glue``): name -> the text shown."""
-    found = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            meta = out.get("metadata", {}).get("scrapbook")
-            if meta:
-                found[meta["name"]] = ast.literal_eval(out["data"]["application/papermill.record/text/plain"])
-    return found
 
 
 def store_expression_results(nb, path: Path = Path("notebook")) -> None:
