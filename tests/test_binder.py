@@ -174,13 +174,19 @@ def test_the_extra_installs_every_module_the_notebooks_import(extra):
     assert not missing, f"not installed by .[{extra}]: {missing}"
 
 
-def _tools():
+def _tool(name: str):
+    """A module of tools/ (they are scripts, not a package)."""
+    import importlib
+
     sys.path.insert(0, str(ROOT / "tools"))
     try:
-        import execute_notebooks
+        return importlib.import_module(name)
     finally:
         sys.path.pop(0)
-    return execute_notebooks
+
+
+def _tools():
+    return _tool("execute_notebooks")
 
 
 def test_every_notebook_starts_with_the_install_cell_for_the_configured_repository():
@@ -255,12 +261,7 @@ MYST_LEFT = re.compile(r"\{[a-z][a-z:-]*\}`|^(```+|:::+)\{|^:label:|^\([\w-]+\)=
 
 
 def _colab_tool():
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import colab_notebooks
-    finally:
-        sys.path.pop(0)
-    return colab_notebooks
+    return _tool("colab_notebooks")
 
 
 def test_the_colab_notebooks_are_the_chapters_of_today():
