@@ -4,18 +4,18 @@ One object per kind of data owns the frame (z = (x / 2^k - m) / s), the weights 
 scaled by 2^-e and without their zeros), the sample the starts are drawn from and the total
 weight W, and answers every question the stages of :func:`gmmderive.fit` ask of the data:
 
-=============================================  ==================================================
-``sums(params_list, centers_list=None)``       (K, 4, D): for each parameter set the
-                                               log-likelihood and γ, S1, S2 about the centres
-                                               (default: its means), all from one pass
-``em_iteration(params, *, std_floor, ...)``    ``(ll, M(params), collapsed, empty)``: the engine's
-                                               sums and the one M-step (:mod:`gmmderive.mstep`)
-``pre_runs(starts, n_iter, *, std_floor, ...)`` plain EM from every start, sharing the passes
-``final_pass(params, keep_resp)``              ``(ll, (D, N) ρ or None)`` after a run
-``hessian_sums(params, equal_variance)``       the certificate's (ll, score, Hessian) sums
-``responsibilities(params, order, resp)``      ρ of every sample given, (N, D), columns in
-                                               ``order`` (lazy for a Dask array)
-=============================================  ==================================================
+=================================================  ==================================================
+``sums(params_list, centers_list=None)``           (K, 4, D): for each parameter set the
+                                                   log-likelihood and γ, S1, S2 about the centres
+                                                   (default: its means), all from one pass
+``em_iteration(params, *, std_floor, ...)``        ``(ll, M(params), collapsed, empty)``: the engine's
+                                                   sums and the one M-step (:mod:`gmmderive.mstep`)
+``pre_runs(starts, n_iter, *, std_floor, ...)``    plain EM from every start, sharing the passes
+``final_pass(params, keep_resp)``                  ``(ll, (D, N) ρ or None)`` after a run
+``hessian_sums(params, equal_variance)``           the certificate's (ll, score, Hessian) sums
+``responsibilities(params, order, resp)``          ρ of every sample given, (N, D), columns in
+                                                   ``order`` (lazy for a Dask array)
+=================================================  ==================================================
 
 and the attributes ``frame``, ``floor`` (the σ floor in z), ``start_x`` / ``start_w``, ``size``,
 ``total_weight`` and ``weight_exponent`` (the weights given are those here times 2^e).
