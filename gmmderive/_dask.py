@@ -1,7 +1,7 @@
 """``fit`` on a Dask array: EM as a map-reduce over the chunks of the data.
 
 An EM iteration needs only sums over the samples: the log-likelihood and, per class e,
-γ_e, S1_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e) and S2_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)² (times w_i
+γ_e, S₁_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e) and S₂_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)² (times w_i
 with weights). Sums over all samples are sums of sums over chunks, so each chunk gives its
 3D + 1 numbers from one fused pass (:mod:`gmmderive._fused`), the driver adds them in chunk
 order, and the M-step follows exactly as in memory (steps F1 and F2,
@@ -125,7 +125,7 @@ def _z_moments_and_sample_chunk(xc, wc, frame, step, offset):
 
 
 def _sums_chunk(xc, wc, frame, params_list, centers_list):
-    """``(K, 4, D)``: for each parameter set, (log-likelihood, γ, S1, S2) of the chunk."""
+    """``(K, 4, D)``: for each parameter set, (log-likelihood, γ, S₁, S₂) of the chunk."""
     xc, wc = _kept(xc, wc)
     d = params_list[0].n_components
     out = np.zeros((len(params_list), 4, d))

@@ -6,10 +6,10 @@ time; each quantity is a NumPy sweep over an N x D array, about fifteen sweeps p
 by numba) over blocks of :data:`BLOCK` samples that stay in the L1 cache. For each block it
 forms the log-joint, its log-sum-exp, the responsibilities ρ and, per class e, the three sums
 
-    γ_e = Σ_i ρ_e^{[i]},   S1_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e),   S2_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)²
+    γ_e = Σ_i ρ_e^{[i]},   S₁_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e),   S₂_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)²
 
 about centres c_e (the current means). Nothing of size N x D is stored. The M-step follows
-exactly: μ_e = c_e + S1_e / γ_e and Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S2_e - S1_e² / γ_e
+exactly: μ_e = c_e + S₁_e / γ_e and Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S₂_e - S₁_e² / γ_e
 (steps F1 and F2 of ``gmmderive.symbolic``, proven in chapter 14 of the book). With
 c_e the old mean this is the two-pass form of the lecture's σ update plus a small exact
 correction (the "corrected two-pass" sum); only if μ_e moved many σ_e does the correction
@@ -230,7 +230,7 @@ def _log_likelihood_block_w(w, j0, n, shift, total):
 
 @nb.njit(inline="always", **_AS_WRITTEN)
 def _store_class(c, g, s1, s2, row, inv_total, j0, n, part, b, resp_out, write_resp):
-    """part[b] = (γ, S1, S2) of class c; its ρ = row · inv_total into resp_out if asked."""
+    """part[b] = (γ, S₁, S₂) of class c; its ρ = row · inv_total into resp_out if asked."""
     part[b, 1, c] = g
     part[b, 2, c] = s1
     part[b, 3, c] = s2
@@ -242,7 +242,7 @@ def _store_class(c, g, s1, s2, row, inv_total, j0, n, part, b, resp_out, write_r
 
 @nb.njit(**_SUMS)
 def _sums_block_w(x, w, j0, n, centers, scaled, inv_total, part, b, resp_out, write_resp):
-    """As :func:`_sums_block`, each sample's ρ counted w_i times in γ, S1 and S2."""
+    """As :func:`_sums_block`, each sample's ρ counted w_i times in γ, S₁ and S₂."""
     for c in range(centers.size):
         center, row = centers[c], scaled[c]
         g, s1, s2 = 0.0, 0.0, 0.0
@@ -257,7 +257,7 @@ def _sums_block_w(x, w, j0, n, centers, scaled, inv_total, part, b, resp_out, wr
 
 @nb.njit(**_SUMS)
 def _sums_block(x, j0, n, centers, scaled, inv_total, part, b, resp_out, write_resp):
-    """ρ = scaled · inv_total per class; part[b] += (γ, S1, S2) about ``centers``."""
+    """ρ = scaled · inv_total per class; part[b] += (γ, S₁, S₂) about ``centers``."""
     for c in range(centers.size):
         center, row = centers[c], scaled[c]
         g, s1, s2 = 0.0, 0.0, 0.0
@@ -272,7 +272,7 @@ def _sums_block(x, j0, n, centers, scaled, inv_total, part, b, resp_out, write_r
 
 @nb.njit(**_JIT)
 def _blocks(x, w, weighted, means, scale, const, centers, first, stop, run, part, resp_out, write_resp):
-    """Blocks ``first`` .. ``stop - 1``: part[b] = (log-likelihood, γ, S1, S2) of block b.
+    """Blocks ``first`` .. ``stop - 1``: part[b] = (log-likelihood, γ, S₁, S₂) of block b.
 
     ``weighted``: sample i counts ``w[i]`` times (otherwise ``w`` is not read).
     """

@@ -33,7 +33,7 @@ def em_iteration(x: np.ndarray, params: GMMParams, *, std_floor: float = 0.0, eq
 
 
 def sufficient_statistics(x: np.ndarray, params: GMMParams, centers=None, sample_weight=None, max_threads=None):
-    """``(log p(𝒟; params), γ, S1, S2)``: the E-step's sums about ``centers`` (default: the means).
+    """``(log p(𝒟; params), γ, S₁, S₂)``: the E-step's sums about ``centers`` (default: the means).
 
     As :func:`gmmderive._fused.sufficient_statistics` (``max_threads`` is ignored: NumPy runs
     on one thread), from the stored (D, N) responsibilities.

@@ -370,7 +370,7 @@ def batch_em(x, starts: list[GMMParams], n_iter: int, *, std_floor, equal_varian
             if weights is not None:
                 rho *= weights
             gamma = rho.sum(axis=2)
-            # the lecture's two passes (S24, then S29 about the new means, where S1 = 0)
+            # the lecture's two passes (S24, then S29 about the new means, where S₁ = 0)
             new_mu = class_means(gamma, rho @ x)
             sq_dev = np.einsum("kdn,kdn->kd", rho, (x - new_mu[:, :, None]) ** 2)
             w_arr, mu, sd, col, emp = m_step_arrays(total, gamma, np.zeros_like(sq_dev), sq_dev, new_mu, mu, sd,

@@ -8,16 +8,16 @@ hard-assignment starts. Change the M-step here and all of them change.
 The statistics are sums over the samples (each term times w_i with weights), per class e,
 about centres c_e:
 
-    γ_e = Σ_i ρ_e^{[i]},   S1_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e),   S2_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)²
+    γ_e = Σ_i ρ_e^{[i]},   S₁_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e),   S₂_e = Σ_i ρ_e^{[i]} (x^{[i]} - c_e)²
 
 and the total weight W (N, or Σ_i w_i). Then (steps F1, F2, S20, S24, S29 of the book)
 
-    μ_e = c_e + S1_e / γ_e,   Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S2_e - S1_e² / γ_e,
+    μ_e = c_e + S₁_e / γ_e,   Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S₂_e - S₁_e² / γ_e,
     σ_e = √(Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² / γ_e),   π_e = γ_e / Σ_d γ_d.
 
 The lecture's two-pass form is the case c_e = 0 for the means (:func:`class_means`), then the
-sums about the new means, where S1_e = 0. The engines sum about the current means and, if the
-correction S1²/γ would cancel, sum again about the new ones (:func:`em_update`).
+sums about the new means, where S₁_e = 0. The engines sum about the current means and, if the
+correction S₁²/γ would cancel, sum again about the new ones (:func:`em_update`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from .params import MIN_STD, GMMParams
 #: (a ratio of two vanishing sums) is undefined and the previous one is kept.
 EMPTY_CLASS_MASS = 1e-10
 
-#: Sum again about the new means when the shift correction S1²/γ would cancel more than
-#: this share of S2 (:func:`em_update`).
+#: Sum again about the new means when the shift correction S₁²/γ would cancel more than
+#: this share of S₂ (:func:`em_update`).
 RECENTRE_BELOW = 1e-3
 
 
@@ -41,13 +41,13 @@ def safe_mass(gamma, empty_below=EMPTY_CLASS_MASS):
 
 
 def class_means(gamma, s1, centers=0.0, empty_below=EMPTY_CLASS_MASS, safe=None):
-    """μ_e = c_e + S1_e / γ_e (S24, F1) from S1 about ``centers`` (an empty class: c_e + S1_e);
+    """μ_e = c_e + S₁_e / γ_e (S24, F1) from S₁ about ``centers`` (an empty class: c_e + S₁_e);
     ``safe`` is :func:`safe_mass` of γ if the caller has it."""
     return centers + s1 / (safe_mass(gamma, empty_below) if safe is None else safe)
 
 
 def sq_dev_about_new_means(s1, s2, safe):
-    """Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S2_e - S1_e² / γ_e (F2), with μ_e = c_e + S1_e / γ_e."""
+    """Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² = S₂_e - S₁_e² / γ_e (F2), with μ_e = c_e + S₁_e / γ_e."""
     return s2 - s1 * s1 / safe
 
 
@@ -109,7 +109,7 @@ def m_step_from_sums(total, gamma, s1, s2, centers, previous=None, *, std_floor=
 
 def two_pass_m_step(total, gamma, sum_x, sq_dev_about, previous=None, *, std_floor=0.0, equal_variance=False):
     """The lecture's two-pass M-step: μ_e from Σ_i ρ_e^{[i]} x^{[i]} (S24), then
-    ``sq_dev_about(μ)`` = Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² about the new means (S29), where S1 = 0."""
+    ``sq_dev_about(μ)`` = Σ_i ρ_e^{[i]} (x^{[i]} - μ_e)² about the new means (S29), where S₁ = 0."""
     means = class_means(gamma, sum_x)
     return m_step_from_sums(total, gamma, np.zeros_like(means), sq_dev_about(means), means, previous,
                             std_floor=std_floor, equal_variance=equal_variance)
@@ -118,9 +118,9 @@ def two_pass_m_step(total, gamma, sum_x, sq_dev_about, previous=None, *, std_flo
 def em_update(sums_about, params: GMMParams, total, *, std_floor=0.0, equal_variance=False, sums=None):
     """One EM iteration's M-step from an engine's sums: ``(log-likelihood, params, collapsed, empty)``.
 
-    ``sums_about(centers)`` returns ``(log p(𝒟; params), γ, S1, S2)`` about ``centers``: one pass
+    ``sums_about(centers)`` returns ``(log p(𝒟; params), γ, S₁, S₂)`` about ``centers``: one pass
     of an engine over the data. The sums are taken about the current means; if a mean moved so
-    far that S2 - S1²/γ would cancel (more than :data:`RECENTRE_BELOW`), once more about the new
+    far that S₂ - S₁²/γ would cancel (more than :data:`RECENTRE_BELOW`), once more about the new
     means, a small, accurate correction of both. ``sums``, if given, are
     ``sums_about(params.means)`` already computed (the batched pre-runs compute many at once).
     """

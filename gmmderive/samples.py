@@ -6,7 +6,7 @@ weight W, and answers every question the stages of :func:`gmmderive.fit` ask of 
 
 =================================================  ==================================================
 ``sums(params_list, centers_list=None)``           (K, 4, D): for each parameter set the
-                                                   log-likelihood and γ, S1, S2 about the centres
+                                                   log-likelihood and γ, S₁, S₂ about the centres
                                                    (default: its means), all from one pass
 ``em_iteration(params, *, std_floor, ...)``        ``(ll, M(params), collapsed, empty)``: the engine's
                                                    sums and the one M-step (:mod:`gmmderive.mstep`)
@@ -143,7 +143,7 @@ class InMemorySamples:
 
 
 def _as_rows(sums) -> np.ndarray:
-    """(log-likelihood, γ, S1, S2) as the (4, D) rows of :meth:`Samples.sums` (ll in [0, 0])."""
+    """(log-likelihood, γ, S₁, S₂) as the (4, D) rows of :meth:`Samples.sums` (ll in [0, 0])."""
     ll, gamma, s1, s2 = sums
     out = np.zeros((4, gamma.size))
     out[0, 0], out[1], out[2], out[3] = ll, gamma, s1, s2

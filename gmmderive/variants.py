@@ -43,7 +43,7 @@ def m_step_with_old_mean(x, resp, previous: GMMParams) -> GMMParams:
     r = np.asarray(resp, dtype=float)
     gamma = r.sum(axis=0)
     s2_old = np.einsum("nd,nd->d", r, (xs[:, None] - previous.means[None, :]) ** 2)
-    # the M-step's σ from S2 about the old means without F2's correction S1²/γ (as if S1 were 0)
+    # the M-step's σ from S₂ about the old means without F2's correction S₁²/γ (as if S₁ were 0)
     _, _, stds, _, _ = m_step_arrays(xs.size, gamma, np.zeros_like(gamma), s2_old, new.means, previous.means,
                                      previous.stds)
     return GMMParams(new.weights, new.means, stds)
